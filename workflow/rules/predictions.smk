@@ -1,0 +1,73 @@
+# Every model's output on a corpus is a word-probability HDF5 file. A teacher's on the target
+# TRAIN split is its soft labels (results/softlabels); on dev/test they are predictions to score.
+PREDICT_CODE = code("predict", "softlabels", "corpus", *NETWORK_CODE)
+
+
+rule softlabels:
+    output:
+        "results/softlabels/{src}/{tgt}/seed{seed}.h5",
+    input:
+        model="results/teachers/{src}/seed{seed}",
+        corpus="results/corpora/{tgt}/train.json",
+        code=PREDICT_CODE,
+    params:
+        runtime=RUNTIME_FLAGS,
+        batch_size=config["eval_batch_size"],
+        max_length=config["max_length"],
+    threads: config["threads"]
+    log:
+        "results/logs/softlabels/{src}/{tgt}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/softlabels/{src}/{tgt}/seed{seed}.tsv"
+    resources:
+        **network_resources(mem_mb=6000, runtime=60),
+    shell:
+        "xner predict --model {input.model} --corpus {input.corpus} --out {output}"
+        " --batch-size {params.batch_size} --max-length {params.max_length}"
+        " {params.runtime} --threads {threads} 2> {log}"
+
+
+use rule softlabels as predict_teacher with:
+    output:
+        "results/predictions/teacher-{src}/{tgt}/seed{seed}/{split}.h5",
+    input:
+        model="results/teachers/{src}/seed{seed}",
+        corpus="results/corpora/{tgt}/{split}.json",
+        code=PREDICT_CODE,
+    log:
+        "results/logs/predict/teacher-{src}/{tgt}/seed{seed}/{split}.log",
+    benchmark:
+        "results/benchmarks/predict/teacher-{src}/{tgt}/seed{seed}/{split}.tsv"
+
+
+use rule softlabels as predict_student with:
+    output:
+        "results/predictions/student-{kind}-{teachers}/{tgt}/seed{seed}/{split}.h5",
+    input:
+        model="results/students/{kind}-{teachers}/{tgt}/seed{seed}",
+        corpus="results/corpora/{tgt}/{split}.json",
+        code=PREDICT_CODE,
+    log:
+        "results/logs/predict/student-{kind}-{teachers}/{tgt}/seed{seed}/{split}.log",
+    benchmark:
+        "results/benchmarks/predict/student-{kind}-{teachers}/{tgt}/seed{seed}/{split}.tsv"
+
+
+rule score:
+    output:
+        "results/metrics/{system}/{tgt}/seed{seed}.json",
+    input:
+        dev_pred="results/predictions/{system}/{tgt}/seed{seed}/dev.h5",
+        test_pred="results/predictions/{system}/{tgt}/seed{seed}/test.h5",
+        dev_gold="results/corpora/{tgt}/dev.json",
+        test_gold="results/corpora/{tgt}/test.json",
+        code=code("evaluate", "metrics", "softlabels", "corpus"),
+    log:
+        "results/logs/score/{system}/{tgt}/seed{seed}.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    shell:
+        "xner score --system {wildcards.system} --target {wildcards.tgt} --seed {wildcards.seed}"
+        " --split dev={input.dev_pred},{input.dev_gold} --split test={input.test_pred},{input.test_gold}"
+        " --out {output} 2> {log}"

@@ -1,0 +1,222 @@
+"""The prepared corpus: one JSON file per language and split that every later stage reads.
+
+Two hashes are stored. `tokens_sha256` covers the tokens only: soft labels, similarities and
+student data record it, so replacing or removing gold tags changes nothing downstream of the
+tokens. `sha256` also covers the tags and label names and guards the gold data used for scoring.
+Target-language code should read text with `read_corpus_tokens`, which hands out no tags.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple, Sequence
+
+from .conll import Sentence, read_conll, read_hf_conll
+
+FORMAT = "xner-corpus/1"
+_KEYS = ("lang", "split", "source", "label_names", "n_sentences", "n_words", "tokens_sha256", "sha256",
+         "sentences")
+
+# Our split names -> the split names of the hub datasets.
+_HF_SPLITS = {"train": "train", "dev": "validation", "test": "test"}
+
+
+def _json_sha256(obj) -> str:
+    # Canonical JSON (no spaces, real UTF-8) so the hash does not depend on how a file was laid out.
+    data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def tokens_sha256(token_lists: Sequence[Sequence[str]]) -> str:
+    return _json_sha256([list(tokens) for tokens in token_lists])
+
+
+@dataclass
+class Corpus:
+    lang: str
+    split: str
+    label_names: list[str]
+    sentences: list[Sentence]
+    source: str  # human description: path and encoding, or hub id@revision
+
+    @property
+    def n_words(self) -> int:
+        return sum(len(s.tokens) for s in self.sentences)
+
+    @property
+    def tokens_sha256(self) -> str:
+        return tokens_sha256([s.tokens for s in self.sentences])
+
+    @property
+    def sha256(self) -> str:
+        return _json_sha256({
+            "label_names": list(self.label_names),
+            "sentences": [[list(s.tokens), list(s.tags)] for s in self.sentences],
+        })
+
+
+class TokenCorpus(NamedTuple):
+    """The tag-free view of a corpus, for code that must not see gold labels."""
+
+    token_lists: list[tuple[str, ...]]
+    tokens_sha256: str
+    label_names: list[str]
+    lang: str
+    split: str
+
+
+class CorpusFileError(ValueError):
+    pass
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def write_corpus(path, corpus: Corpus) -> None:
+    """Write `corpus` as one JSON file, one sentence per line, atomically (temp file + os.replace)."""
+    path = Path(path)
+    header = {
+        "format": FORMAT,
+        "lang": corpus.lang,
+        "split": corpus.split,
+        "source": corpus.source,
+        "label_names": list(corpus.label_names),
+        "n_sentences": len(corpus.sentences),
+        "n_words": corpus.n_words,
+        "tokens_sha256": corpus.tokens_sha256,
+        "sha256": corpus.sha256,
+    }
+    # Still a single JSON object; the layout just keeps each sentence on its own line for humans.
+    lines = [_dumps({"tokens": list(s.tokens), "tags": list(s.tags)}) for s in corpus.sentences]
+    text = _dumps(header)[:-1] + ',"sentences":[\n' + ",\n".join(lines) + "\n]}\n"
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Temp file in the same folder so os.replace is an atomic rename: readers see the old file
+    # or the new one, never half of one.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _load(path: Path) -> dict:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except json.JSONDecodeError as e:
+        raise CorpusFileError(f"{path}: not a valid corpus JSON file ({e})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        found = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise CorpusFileError(f"{path}: format is {found!r}, expected {FORMAT!r}")
+    missing = [k for k in _KEYS if k not in data]
+    if missing:
+        raise CorpusFileError(f"{path}: missing field(s) {', '.join(missing)}")
+    return data
+
+
+def _check(path: Path, what: str, recorded, actual) -> None:
+    if recorded != actual:
+        raise CorpusFileError(
+            f"{path}: {what} mismatch (file says {recorded}, content gives {actual}); "
+            "the file was edited or damaged, prepare it again"
+        )
+
+
+def read_corpus(path) -> Corpus:
+    """Read a corpus file, checking its format, counts and both hashes."""
+    path = Path(path)
+    data = _load(path)
+    try:
+        sentences = [Sentence(tuple(s["tokens"]), tuple(s["tags"])) for s in data["sentences"]]
+    except (KeyError, TypeError, ValueError) as e:
+        raise CorpusFileError(f"{path}: malformed sentence entry ({e})") from None
+    corpus = Corpus(data["lang"], data["split"], list(data["label_names"]), sentences, data["source"])
+    _check(path, "n_sentences", data["n_sentences"], len(sentences))
+    _check(path, "n_words", data["n_words"], corpus.n_words)
+    _check(path, "tokens_sha256", data["tokens_sha256"], corpus.tokens_sha256)
+    _check(path, "sha256", data["sha256"], corpus.sha256)
+    return corpus
+
+
+def read_corpus_tokens(path) -> TokenCorpus:
+    """Read only the tokens of a corpus file (checked against tokens_sha256); tags are not returned."""
+    path = Path(path)
+    data = _load(path)
+    try:
+        token_lists = [tuple(s["tokens"]) for s in data["sentences"]]
+    except (KeyError, TypeError) as e:
+        raise CorpusFileError(f"{path}: malformed sentence entry ({e})") from None
+    digest = tokens_sha256(token_lists)
+    _check(path, "tokens_sha256", data["tokens_sha256"], digest)
+    return TokenCorpus(token_lists, digest, list(data["label_names"]), data["lang"], data["split"])
+
+
+def subsample(sentences: Sequence, n: int | None, seed: int) -> list:
+    """A deterministic random sample of n sentences, kept in their original order.
+
+    n None or >= len(sentences) returns all of them.
+    """
+    if n is None or n >= len(sentences):
+        return list(sentences)
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    chosen = sorted(random.Random(seed).sample(range(len(sentences)), n))
+    return [sentences[i] for i in chosen]
+
+
+def prepare_corpus(
+    source_spec: dict,
+    lang: str,
+    split: str,
+    label_names: Sequence[str],
+    max_sentences: int | None = None,
+    seed: int = 0,
+) -> Corpus:
+    """Read one language's split as configured under `data.<lang>` and return it as a Corpus.
+
+    source_spec is {"format": "conll", "path": folder, "encoding": "utf-8", "scheme": "auto"}
+    (reads folder/{split}.txt) or {"format": "hf", "dataset": id, "config": name?, "revision": rev}.
+    """
+    key = f"data.{lang}"
+    fmt = source_spec.get("format")
+    if fmt == "conll":
+        if "path" not in source_spec:
+            raise ValueError(f"{key}: format 'conll' needs a 'path' (the folder with {split}.txt)")
+        folder = Path(source_spec["path"])
+        encoding = source_spec.get("encoding", "utf-8")
+        scheme = source_spec.get("scheme", "auto")
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{key}.path: folder {folder} does not exist")
+        file = folder / f"{split}.txt"
+        if not file.is_file():
+            raise FileNotFoundError(f"{key}.path: {file} does not exist (expected {split}.txt in {folder})")
+        sentences = read_conll(file, encoding=encoding, label_names=label_names, scheme=scheme)
+        source = f"{file} (encoding={encoding}, scheme={scheme})"
+    elif fmt == "hf":
+        missing = [k for k in ("dataset", "revision") if k not in source_spec]
+        if missing:
+            raise ValueError(f"{key}: format 'hf' needs {', '.join(missing)}")
+        dataset, config, revision = source_spec["dataset"], source_spec.get("config"), source_spec["revision"]
+        sentences = read_hf_conll(dataset, config, _HF_SPLITS.get(split, split), revision, label_names)
+        source = f"hf:{dataset}" + (f"/{config}" if config else "") + f"@{revision} split={split}"
+    else:
+        raise ValueError(f"{key}.format must be 'conll' or 'hf', got {fmt!r}")
+
+    total = len(sentences)
+    sentences = subsample(sentences, max_sentences, seed)
+    if len(sentences) < total:
+        source += f"; {len(sentences)} of {total} sentences, seed={seed}"
+    return Corpus(lang, split, list(label_names), sentences, source)

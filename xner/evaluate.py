@@ -1,0 +1,25 @@
+"""Score predictions against gold tags: seqeval entity-level P/R/F1, default and strict (per split)."""
+
+from .corpus import read_corpus
+from .io import write_json
+from .metrics import score
+from .softlabels import WordProbs
+
+
+def score_predictions(predictions_path, gold_path) -> dict:
+    pred, gold = WordProbs(predictions_path), read_corpus(gold_path)
+    gold_tokens = [list(s.tokens) for s in gold.sentences]
+    if pred.token_lists() != gold_tokens:
+        raise ValueError(f"{predictions_path} does not describe the sentences of {gold_path}")
+    result = score([list(s.tags) for s in gold.sentences], pred.tag_lists())
+    result["predictions"] = str(predictions_path)
+    result["gold"] = {"path": str(gold_path), "sha256": gold.sha256}
+    return result
+
+
+def write_metrics(out, system: str, target: str, seed, splits: dict[str, tuple[str, str]]) -> dict:
+    """`splits` maps a split name to (predictions file, gold corpus file)."""
+    metrics = {"system": system, "target": target, "seed": seed}
+    metrics.update({split: score_predictions(p, g) for split, (p, g) in splits.items()})
+    write_json(out, metrics)
+    return metrics
