@@ -1,0 +1,119 @@
+"""Teachers, soft labels and students on toy data with the tiny encoder, through the CLI."""
+
+import json
+import random
+
+import h5py
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from xner.cli import main
+from xner.corpus import Corpus, read_corpus, write_corpus
+from xner.softlabels import WordProbs
+from xner.student import hard_labels
+from xner.train import batch_loss
+
+FAST = ["--epochs", "2", "--batch-size", "8", "--lr", "1e-3", "--freeze-layers", "1", "--max-length", "32", "--device", "cpu"]
+
+
+@pytest.fixture(scope="module")
+def teacher(toy_corpora, tiny_encoder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("teacher") / "en"
+    main(["train-teacher", "--encoder", str(tiny_encoder), "--train", str(toy_corpora["en", "train"]),
+          "--dev", str(toy_corpora["en", "dev"]), "--out", str(out), *FAST])
+    return out
+
+
+@pytest.fixture(scope="module")
+def soft_es(teacher, toy_corpora, tmp_path_factory):
+    out = tmp_path_factory.mktemp("soft") / "es.h5"
+    main(["predict", "--model", str(teacher), "--corpus", str(toy_corpora["es", "train"]), "--out", str(out), "--max-length", "32", "--device", "cpu"])
+    return out
+
+
+def test_teacher_folder_is_a_standard_hf_model(teacher):
+    from transformers import AutoModelForTokenClassification
+
+    model = AutoModelForTokenClassification.from_pretrained(teacher)
+    labels = json.loads((teacher / "labels.json").read_text())
+    assert [model.config.id2label[i] for i in range(len(labels))] == labels
+    summary = json.loads((teacher / "training_summary.json").read_text())
+    assert summary["role"] == "teacher" and "source_dev_f1" in summary["history"][-1]
+
+
+def test_softlabel_file_layout(soft_es, toy_corpora):
+    corpus = read_corpus(toy_corpora["es", "train"])
+    with h5py.File(soft_es) as f:
+        assert f["probs"].dtype == np.float32 and f["probs"].compression == "gzip"
+        assert f["probs"].shape == (sum(len(s.tokens) for s in corpus.sentences), 9)
+        assert f["offsets"].dtype == np.int64 and f["offsets"].shape == (len(corpus.sentences) + 1,)
+        for key in ("label_names", "source_model", "source_model_sha256", "encoder", "lang", "split", "tokens_sha256", "xner_version", "created"):
+            assert key in f.attrs, key
+        assert f.attrs["lang"] == "es" and f.attrs["split"] == "train"
+    soft = WordProbs(soft_es)
+    assert soft.token_lists() == [list(s.tokens) for s in corpus.sentences]
+    np.testing.assert_allclose(soft.probs.sum(1), 1.0, atol=1e-5)
+
+
+def test_gold_tags_never_reach_soft_labels_or_students(teacher, soft_es, toy_corpora, tiny_encoder, tmp_path):
+    """Garbage target tags: bit-identical soft labels and an identical student."""
+    corpus = read_corpus(toy_corpora["es", "train"])
+    rng = random.Random(0)
+    garbage = [type(s)(s.tokens, tuple(rng.choice(corpus.label_names) for _ in s.tokens)) for s in corpus.sentences]
+    assert garbage != corpus.sentences
+    garbled = tmp_path / "es-garbage.json"
+    write_corpus(garbled, Corpus(corpus.lang, corpus.split, corpus.label_names, garbage, "garbage"))
+    soft_garbage = tmp_path / "soft-garbage.h5"
+    main(["predict", "--model", str(teacher), "--corpus", str(garbled), "--out", str(soft_garbage), "--max-length", "32", "--device", "cpu"])
+    a, b = WordProbs(soft_es), WordProbs(soft_garbage)
+    assert a.probs.tobytes() == b.probs.tobytes()
+    differ = {k for k in a.attrs if a.attrs[k] != b.attrs.get(k)}
+    assert differ <= {"created", "corpus"}
+    students = []
+    for name, soft in (("s1", soft_es), ("s2", soft_garbage)):
+        out = tmp_path / name
+        main(["train-student", "--encoder", str(tiny_encoder), "--softlabels", str(soft), "--out", str(out), *FAST])
+        students.append(load_file(out / "model.safetensors"))
+    assert students[0].keys() == students[1].keys()
+    assert all(torch.equal(students[0][k], students[1][k]) for k in students[0])
+
+
+def test_student_with_another_tokenizer(soft_es, toy_corpora, tmp_path):
+    """Word-level soft labels teach a student whose tokenizer differs from the teacher's."""
+    from transformers import AutoTokenizer
+
+    from xner.corpus import read_corpus_tokens
+    from xner.encoders import build_tiny_encoder
+
+    words = read_corpus_tokens(toy_corpora["es", "train"]).token_lists
+    other = tmp_path / "other-encoder"
+    build_tiny_encoder(other, words, vocab_size=120, hidden=16, layers=2, seed=3)
+    assert AutoTokenizer.from_pretrained(other).get_vocab() != AutoTokenizer.from_pretrained(WordProbs(soft_es).attrs["source_model"]).get_vocab()
+    out = tmp_path / "student"
+    main(["train-student", "--encoder", str(other), "--softlabels", str(soft_es), "--out", str(out), *FAST])
+    predictions = tmp_path / "pred.h5"
+    main(["predict", "--model", str(out), "--corpus", str(toy_corpora["es", "test"]), "--out", str(predictions), "--max-length", "32", "--device", "cpu"])
+    assert WordProbs(predictions).n_sentences == len(read_corpus(toy_corpora["es", "test"]).sentences)
+
+
+def test_mse_loss_matches_hand_computation():
+    # One sentence of two words, two labels. Student logits [0, 0] -> softmax [.5, .5];
+    # logits [ln 3, 0] -> [.75, .25]. Targets [1, 0] and [.75, .25].
+    logits = torch.tensor([[[0.0, 0.0], [np.log(3.0), 0.0]]])
+    targets = torch.tensor([[[1.0, 0.0], [0.75, 0.25]]])
+    mask = torch.tensor([[True, True]])
+    # word 1: mean((.5-1)^2, (.5-0)^2) = .25; word 2: 0. Sentence mean over words (Eq. 3) = .125.
+    assert batch_loss(logits, targets, mask, "mse").item() == pytest.approx(0.125)
+    # A padded third word must not count; a second sentence averages in (Eq. 4 up to scale).
+    logits2 = torch.cat([torch.cat([logits, torch.zeros(1, 1, 2)], 1), torch.zeros(1, 3, 2)])
+    targets2 = torch.cat([torch.cat([targets, torch.zeros(1, 1, 2)], 1), torch.tensor([[[0.5, 0.5]] * 3])])
+    mask2 = torch.tensor([[True, True, False], [True, True, True]])
+    assert batch_loss(logits2, targets2, mask2, "mse").item() == pytest.approx((0.125 + 0.0) / 2)
+
+
+def test_hard_labels_round_to_one_hot():
+    p = [np.array([[0.2, 0.5, 0.3], [0.9, 0.05, 0.05]], dtype=np.float32)]
+    [h] = hard_labels(p)
+    np.testing.assert_array_equal(h, [[0, 1, 0], [1, 0, 0]])
