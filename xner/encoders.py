@@ -9,18 +9,21 @@ from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 from .io import atomic_output
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+# Printable ASCII and Latin-1 letters: any Western European word can be spelled in ## pieces.
+BASE_CHARS = [chr(c) for c in range(33, 127)] + [chr(c) for c in range(0xC0, 0x100) if chr(c).isalpha()]
 
 
-def build_tiny_encoder(out_dir, token_lists, vocab_size=2000, hidden=32, layers=4, heads=2, seed=0):
-    """A randomly initialised small BERT with a cased WordPiece vocabulary built from `token_lists`.
+def build_tiny_encoder(out_dir, token_lists=(), vocab_size=2000, hidden=32, layers=4, heads=2, seed=0):
+    """A randomly initialised small BERT with a cased WordPiece vocabulary.
 
-    The vocabulary holds every character seen (so any word can be spelled with ## pieces) and the
-    most frequent whole words; it exercises real sub-word splitting, windows and alignment in tests.
+    The vocabulary holds single characters (so words split into real sub-words) plus the most
+    frequent whole words of `token_lists`, if given; it exercises sub-word splitting, windows and
+    alignment in tests. The workflow builds it without text, so it depends on no corpus.
     """
     import torch
 
     counts = collections.Counter(w for t in token_lists for w in t)
-    chars = sorted({c for w in counts for c in w})
+    chars = sorted(set(BASE_CHARS) | {c for w in counts for c in w})
     vocab = SPECIALS + chars + [f"##{c}" for c in chars]
     for word, _ in counts.most_common():
         if len(vocab) >= vocab_size:

@@ -5,9 +5,10 @@ from pathlib import Path
 import yaml
 from snakemake.utils import update_config, validate
 
-
 # config.yaml (beside the Snakefile) holds every default; --configfile / --config override keys.
-_defaults = yaml.safe_load(open(Path(workflow.basedir) / "config.yaml", encoding="utf-8"))
+_defaults = yaml.safe_load(
+    open(Path(workflow.basedir) / "config.yaml", encoding="utf-8")
+)
 update_config(_defaults, config)
 config.clear()
 config.update(_defaults)
@@ -21,13 +22,36 @@ def language_source(lang):
     """The data entry `xner prepare` reads for `lang`: a CoNLL folder, else the hub, else None."""
     entry = config["data"]["languages"].get(lang)
     if entry is None:
-        raise ValueError(f"config: languages lists {lang!r} but data.languages.{lang} is missing")
-    folder = Path(entry.get("path", os.path.join(config["data"]["conll_dir"], lang)))
+        raise ValueError(
+            f"config: languages lists {lang!r} but data.languages.{lang} is missing"
+        )
+    # Relative data paths are relative to the workflow's folder, wherever Snakemake runs.
+    folder = Path(
+        os.path.normpath(
+            Path(workflow.basedir)
+            / entry.get("path", os.path.join(config["data"]["conll_dir"], lang))
+        )
+    )
     if folder.is_dir():
-        return {"format": "conll", "path": str(folder), "encoding": entry["encoding"], "scheme": entry["scheme"]}
+        return {
+            "format": "conll",
+            "path": str(folder),
+            "encoding": entry["encoding"],
+            "scheme": entry["scheme"],
+        }
     if "hub" in entry:
         return {"format": "hf", **entry["hub"]}
     return None
+
+
+def corpus_source_file(wc):
+    """The CoNLL file a corpus is read from, so that editing it reruns everything downstream."""
+    source = language_source(wc.lang)
+    return (
+        [os.path.join(source["path"], f"{wc.split}.txt")]
+        if source["format"] == "conll"
+        else []
+    )
 
 
 LANGS = []
@@ -44,10 +68,14 @@ if not LANGS:
     raise ValueError("config: no language has data (see the messages above)")
 
 SINGLE_SOURCE = config["single_source"]["source"]
-SINGLE_TARGETS = [t for t in config["single_source"]["targets"] if t in LANGS and t != SINGLE_SOURCE]
+SINGLE_TARGETS = [
+    t for t in config["single_source"]["targets"] if t in LANGS and t != SINGLE_SOURCE
+]
 if SINGLE_SOURCE not in LANGS:
     SINGLE_TARGETS = []
-MULTI_TARGETS = [t for t in config["multi_source"]["targets"] if t in LANGS and len(LANGS) > 2]
+MULTI_TARGETS = [
+    t for t in config["multi_source"]["targets"] if t in LANGS and len(LANGS) > 2
+]
 
 
 wildcard_constraints:
@@ -129,29 +157,135 @@ def table_inputs(name):
     """The metrics files a table is made of: exactly what it needs, nothing more."""
     systems = []
     if name == "direct_transfer":
-        systems = [(f"teacher-{s}", t) for s in LANGS for t in LANGS]  # diagonal: in-language F1
+        systems = [
+            (f"teacher-{s}", t) for s in LANGS for t in LANGS
+        ]  # diagonal: in-language F1
     elif name == "table2":
-        systems = [(f"{sys}-{SINGLE_SOURCE}" if sys == "teacher" else f"student-ts-{SINGLE_SOURCE}", t) for t in SINGLE_TARGETS for sys in ("teacher", "student")]
+        systems = [
+            (
+                (
+                    f"{sys}-{SINGLE_SOURCE}"
+                    if sys == "teacher"
+                    else f"student-ts-{SINGLE_SOURCE}"
+                ),
+                t,
+            )
+            for t in SINGLE_TARGETS
+            for sys in ("teacher", "student")
+        ]
     elif name == "table3":
-        systems = [(f"student-ts-{m}", t) for t in MULTI_TARGETS for m in ("avg", "sim")]
+        systems = [
+            (f"student-ts-{m}", t) for t in MULTI_TARGETS for m in ("avg", "sim")
+        ]
     elif name == "table4":
-        systems = [(s, t) for t in SINGLE_TARGETS for s in (f"student-ts-{SINGLE_SOURCE}", f"student-hl-{SINGLE_SOURCE}", f"teacher-{SINGLE_SOURCE}")]
-        systems += [(s, t) for t in MULTI_TARGETS for m in ("avg", "sim") for s in (f"student-ts-{m}", f"student-hl-{m}", f"mt-{m}")]
+        systems = [
+            (s, t)
+            for t in SINGLE_TARGETS
+            for s in (
+                f"student-ts-{SINGLE_SOURCE}",
+                f"student-hl-{SINGLE_SOURCE}",
+                f"teacher-{SINGLE_SOURCE}",
+            )
+        ]
+        systems += [
+            (s, t)
+            for t in MULTI_TARGETS
+            for m in ("avg", "sim")
+            for s in (f"student-ts-{m}", f"student-hl-{m}", f"mt-{m}")
+        ]
     elif name == "table5":
-        systems = [(f"student-ts-{m}", t) for t in MULTI_TARGETS for m in ("sim", "cosine", "l2")]
+        systems = [
+            (f"student-ts-{m}", t)
+            for t in MULTI_TARGETS
+            for m in ("sim", "cosine", "l2")
+        ]
     return [metrics_path(system, t, seed) for system, t in systems for seed in SEEDS]
 
 
 def alpha_inputs(name):
-    methods = {"table3": ["avg", "sim"], "table4": ["avg", "sim"], "table5": ["sim", "cosine", "l2"]}.get(name, [])
-    return [f"results/alpha/{m}/{t}/seed{seed}.json" for m in methods for t in MULTI_TARGETS for seed in SEEDS]
+    methods = {
+        "table3": ["avg", "sim"],
+        "table4": ["avg", "sim"],
+        "table5": ["sim", "cosine", "l2"],
+    }.get(name, [])
+    return [
+        f"results/alpha/{m}/{t}/seed{seed}.json"
+        for m in methods
+        for t in MULTI_TARGETS
+        for seed in SEEDS
+    ]
 
 
 def all_outputs():
-    tables = ["direct_transfer"] + (["table2"] if SINGLE_TARGETS else []) + (["table3", "table4", "table5"] if MULTI_TARGETS else [])
+    tables = (
+        ["direct_transfer"]
+        + (["table2"] if SINGLE_TARGETS else [])
+        + (["table3", "table4", "table5"] if MULTI_TARGETS else [])
+    )
     if "table4" not in tables and SINGLE_TARGETS:
         tables.append("table4")
     out = [f"results/tables/{t}.csv" for t in tables]
     if SINGLE_TARGETS:
         out.append("results/figures/figure5.png")
     return out
+
+
+def student_softlabels(wc):
+    """Single-source students learn from one teacher's file, multi-source ones from the Eq. 6 mix."""
+    if wc.teachers in LANGS:
+        return f"results/softlabels/{wc.teachers}/{wc.tgt}/seed{wc.seed}.h5"
+    return f"results/softlabels/multi-{wc.teachers}/{wc.tgt}/seed{wc.seed}.h5"
+
+
+def alpha_embeddings(wc):
+    if wc.method == "avg":
+        return []
+    return [
+        f"results/embeddings/{lang}/train.h5" for lang in sources_of(wc.tgt) + [wc.tgt]
+    ]
+
+
+def alpha_flags(wc):
+    sources = sources_of(wc.tgt)
+    if wc.method == "avg":
+        return " ".join(f"--source {s}" for s in sources)
+    flags = [f"--source {s}=results/embeddings/{s}/train.h5" for s in sources]
+    flags.append(f"--target-embeddings results/embeddings/{wc.tgt}/train.h5")
+    if wc.method == "sim":
+        sim = config["similarity"]
+        flags += [
+            f"--rank {sim['rank']} --gamma {sim['gamma']} --regularizer {sim['regularizer']}",
+            f"--epochs {sim['epochs']} --lr {sim['lr']} --weight-decay {sim['weight_decay']}",
+            f"--batch-size {sim['batch_size']} --seed {wc.seed} {RUNTIME_FLAGS}",
+        ]
+    return " ".join(flags)
+
+
+def teacher_files(pattern):
+    def inputs(wc):
+        return {
+            s: pattern.format(
+                src=s, tgt=wc.tgt, seed=wc.seed, split=getattr(wc, "split", "")
+            )
+            for s in sources_of(wc.tgt)
+        }
+
+    return inputs
+
+
+def figure5_cases(wc):
+    return {
+        f"{kind}_{t}_{seed}": f"results/predictions/{system}-{SINGLE_SOURCE}/{t}/seed{seed}/test.h5"
+        for t in SINGLE_TARGETS
+        for seed in SEEDS
+        for kind, system in (("teacher", "teacher"), ("student", "student-ts"))
+    }
+
+
+def figure5_flags():
+    return " ".join(
+        f"--case {t}=results/predictions/teacher-{SINGLE_SOURCE}/{t}/seed{seed}/test.h5,"
+        f"results/predictions/student-ts-{SINGLE_SOURCE}/{t}/seed{seed}/test.h5,results/corpora/{t}/test.json"
+        for t in SINGLE_TARGETS
+        for seed in SEEDS
+    )

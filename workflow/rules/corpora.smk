@@ -1,22 +1,29 @@
 rule prepare_corpus:
+    input:
+        data=corpus_source_file,
+        code=code("conll", "corpus", "labels"),
     output:
         "results/corpora/{lang}/{split}.json",
-    input:
-        code("conll", "corpus", "labels"),
-    params:
-        source=lambda wc: json.dumps(language_source(wc.lang)),
-        labels=",".join(config["labels"]),
-        max_sentences=lambda wc: config["data"]["max_sentences"][wc.split] or "",
-        seed=config["data"]["subsample_seed"],
     log:
         "results/logs/prepare_corpus/{lang}/{split}.log",
     benchmark:
         "results/benchmarks/prepare_corpus/{lang}/{split}.tsv"
+    conda:
+        "../../envs/xner.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        source=lambda wc: json.dumps(language_source(wc.lang)),
+        labels=",".join(config["labels"]),
+        subsample=lambda wc: (
+            f"--max-sentences {config['data']['max_sentences'][wc.split]}"
+            if config["data"]["max_sentences"][wc.split]
+            else ""
+        ),
+        seed=config["data"]["subsample_seed"],
     shell:
-        "xner prepare --lang {wildcards.lang} --split {wildcards.split} --source '{params.source}'"
+        "xner prepare --lang {wildcards.lang} --split {wildcards.split} --source {params.source:q}"
         " --labels {params.labels} --seed {params.seed}"
-        " $( [ -n '{params.max_sentences}' ] && echo --max-sentences {params.max_sentences} )"
+        " {params.subsample}"
         " --out {output} 2> {log}"

@@ -4,23 +4,25 @@ PREDICT_CODE = code("predict", "softlabels", "corpus", *NETWORK_CODE)
 
 
 rule softlabels:
-    output:
-        "results/softlabels/{src}/{tgt}/seed{seed}.h5",
     input:
         model="results/teachers/{src}/seed{seed}",
         corpus="results/corpora/{tgt}/train.json",
         code=PREDICT_CODE,
-    params:
-        runtime=RUNTIME_FLAGS,
-        batch_size=config["eval_batch_size"],
-        max_length=config["max_length"],
-    threads: config["threads"]
+    output:
+        "results/softlabels/{src}/{tgt}/seed{seed}.h5",
     log:
         "results/logs/softlabels/{src}/{tgt}/seed{seed}.log",
     benchmark:
         "results/benchmarks/softlabels/{src}/{tgt}/seed{seed}.tsv"
+    conda:
+        "../../envs/xner.yaml"
+    threads: config["threads"]
     resources:
         **network_resources(mem_mb=6000, runtime=60),
+    params:
+        runtime=RUNTIME_FLAGS,
+        batch_size=config["eval_batch_size"],
+        max_length=config["max_length"],
     shell:
         "xner predict --model {input.model} --corpus {input.corpus} --out {output}"
         " --batch-size {params.batch_size} --max-length {params.max_length}"
@@ -28,12 +30,12 @@ rule softlabels:
 
 
 use rule softlabels as predict_teacher with:
-    output:
-        "results/predictions/teacher-{src}/{tgt}/seed{seed}/{split}.h5",
     input:
         model="results/teachers/{src}/seed{seed}",
         corpus="results/corpora/{tgt}/{split}.json",
         code=PREDICT_CODE,
+    output:
+        "results/predictions/teacher-{src}/{tgt}/seed{seed}/{split}.h5",
     log:
         "results/logs/predict/teacher-{src}/{tgt}/seed{seed}/{split}.log",
     benchmark:
@@ -41,12 +43,12 @@ use rule softlabels as predict_teacher with:
 
 
 use rule softlabels as predict_student with:
-    output:
-        "results/predictions/student-{kind}-{teachers}/{tgt}/seed{seed}/{split}.h5",
     input:
         model="results/students/{kind}-{teachers}/{tgt}/seed{seed}",
         corpus="results/corpora/{tgt}/{split}.json",
         code=PREDICT_CODE,
+    output:
+        "results/predictions/student-{kind}-{teachers}/{tgt}/seed{seed}/{split}.h5",
     log:
         "results/logs/predict/student-{kind}-{teachers}/{tgt}/seed{seed}/{split}.log",
     benchmark:
@@ -54,16 +56,18 @@ use rule softlabels as predict_student with:
 
 
 rule score:
-    output:
-        "results/metrics/{system}/{tgt}/seed{seed}.json",
     input:
         dev_pred="results/predictions/{system}/{tgt}/seed{seed}/dev.h5",
         test_pred="results/predictions/{system}/{tgt}/seed{seed}/test.h5",
         dev_gold="results/corpora/{tgt}/dev.json",
         test_gold="results/corpora/{tgt}/test.json",
         code=code("evaluate", "metrics", "softlabels", "corpus"),
+    output:
+        "results/metrics/{system}/{tgt}/seed{seed}.json",
     log:
         "results/logs/score/{system}/{tgt}/seed{seed}.log",
+    conda:
+        "../../envs/xner.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
