@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from xner.embed import read_embeddings, sentence_embeddings, tokens_sha256, write_embeddings
+from xner.corpus import tokens_sha256
+from xner.embed import read_embeddings, sentence_embeddings, write_embeddings
 from xner.similarity import (
     LanguageIdentifier,
     alpha_from_scores,

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
 from .conll import Sentence, read_conll, read_hf_conll
+from .io import atomic_output
 
 FORMAT = "xner-corpus/1"
 _KEYS = ("lang", "split", "source", "label_names", "n_sentences", "n_words", "tokens_sha256", "sha256",
@@ -97,19 +96,8 @@ def write_corpus(path, corpus: Corpus) -> None:
     lines = [_dumps({"tokens": list(s.tokens), "tags": list(s.tags)}) for s in corpus.sentences]
     text = _dumps(header)[:-1] + ',"sentences":[\n' + ",\n".join(lines) + "\n]}\n"
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Temp file in the same folder so os.replace is an atomic rename: readers see the old file
-    # or the new one, never half of one.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
 
 
 def _load(path: Path) -> dict:

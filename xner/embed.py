@@ -10,11 +10,9 @@ The encoder is never trained here: it runs in eval mode under `torch.inference_m
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import logging
 import os
-import tempfile
 
 import h5py
 import numpy as np
@@ -23,20 +21,12 @@ from tqdm.auto import tqdm
 
 import xner
 from xner.device import resolve_device
+from xner.io import atomic_output
 
 log = logging.getLogger("xner.embed")
 
 POOLING = "first_token_final_hidden"
 DATASET = "embeddings"
-
-
-def tokens_sha256(token_lists: list[list[str]]) -> str:
-    """A digest of the exact token sequences embedded, for the HDF5 attrs (cache provenance)."""
-    digest = hashlib.sha256()
-    for words in token_lists:
-        digest.update(json.dumps(list(words), ensure_ascii=False).encode("utf-8"))
-        digest.update(b"\n")
-    return digest.hexdigest()
 
 
 def sentence_embeddings(
@@ -125,25 +115,14 @@ def write_embeddings(path: str | os.PathLike, embeddings: np.ndarray, attrs: dic
         "n_sentences": n,
     }
 
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-" + os.path.basename(path) + "-", suffix=".h5")
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as fh:
-            if n > 0 and array.shape[1] > 0:
-                chunks = (max(1, min(n, 256)), array.shape[1])
-                dset = fh.create_dataset(DATASET, data=array, chunks=chunks, compression="gzip", compression_opts=4)
-            else:
-                dset = fh.create_dataset(DATASET, data=array)
-            for key, value in meta.items():
-                dset.attrs[key] = _attr_value(value)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_output(path) as tmp, h5py.File(tmp, "w") as fh:
+        if n > 0 and array.shape[1] > 0:
+            chunks = (max(1, min(n, 256)), array.shape[1])
+            dset = fh.create_dataset(DATASET, data=array, chunks=chunks, compression="gzip", compression_opts=4)
+        else:
+            dset = fh.create_dataset(DATASET, data=array)
+        for key, value in meta.items():
+            dset.attrs[key] = _attr_value(value)
 
 
 def _python(value):

@@ -14,16 +14,14 @@ of the bilinear operator M = UᵀV, P ∈ R^{m×K} the language-embedding matrix
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import tempfile
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from xner.device import resolve_device
+from xner.io import write_json
 
 log = logging.getLogger("xner.similarity")
 
@@ -329,18 +327,6 @@ def compute_alpha(
     return result
 
 
-def write_alpha_json(path: str | os.PathLike, result: dict) -> None:
-    """Write `result` as indented JSON, atomically (temp file in the same folder, then os.replace)."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-" + os.path.basename(path) + "-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(result, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def write_alpha_json(path, result: dict) -> None:
+    """Write `result` as indented JSON, atomically."""
+    write_json(path, result)
