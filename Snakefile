@@ -1,10 +1,15 @@
 # xner: zero-resource cross-lingual NER by teacher-student learning (Wu et al., ACL 2020).
-# Targets: results/tables/{direct_transfer,table2,table3,table4,table5}.csv, results/figures/figure5.png
+# Targets: results/tables/{direct_transfer,table2,table3,table4,table5}.csv, results/figures/figure5.png,
+# and the report's figures (results/figures/{alpha_*,training_curves,runtimes}.png). After a run,
+# `snakemake --report report.html` (or report.zip) collects tables and figures in one file.
 
 
 from snakemake.utils import min_version
 
 min_version("8.8.0")
+
+
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
@@ -15,6 +20,7 @@ include: "workflow/rules/predictions.smk"
 include: "workflow/rules/students.smk"
 include: "workflow/rules/similarity.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

@@ -43,7 +43,7 @@ def test_teacher_folder_is_a_standard_hf_model(teacher):
     assert summary["role"] == "teacher" and "source_dev_f1" in summary["history"][-1]
 
 
-def test_softlabel_file_layout(soft_es, toy_corpora):
+def test_softlabel_file_layout(soft_es, toy_corpora, tiny_encoder, teacher):
     corpus = read_corpus(toy_corpora["es", "train"])
     with h5py.File(soft_es) as f:
         assert f["probs"].dtype == np.float32 and f["probs"].compression == "gzip"
@@ -52,6 +52,7 @@ def test_softlabel_file_layout(soft_es, toy_corpora):
         for key in ("label_names", "source_model", "source_model_sha256", "encoder", "lang", "split", "tokens_sha256", "xner_version", "created"):
             assert key in f.attrs, key
         assert f.attrs["lang"] == "es" and f.attrs["split"] == "train"
+        assert f.attrs["encoder"] == str(tiny_encoder) and f.attrs["source_model"] == str(teacher)
     soft = WordProbs(soft_es)
     assert soft.token_lists() == [list(s.tokens) for s in corpus.sentences]
     np.testing.assert_allclose(soft.probs.sum(1), 1.0, atol=1e-5)

@@ -148,6 +148,20 @@ def build_parser():
     p.add_argument("--out-csv", required=True)
     p.add_argument("--out-png", required=True)
     p.add_argument("--out-cases", required=True)
+
+    p = sub.add_parser("plot-alpha", help="bar chart of one method's teacher weights α per target (mean ± std over seeds)")
+    p.add_argument("--alpha", nargs="+", required=True, help="alpha JSON files of one method (targets x seeds)")
+    p.add_argument("--out", required=True, help="PNG path")
+
+    p = sub.add_parser("plot-training", help="training curves (loss, entity agreement, dev F1) of trained models")
+    p.add_argument("--model", action="append", required=True, metavar="SYSTEM=FOLDER", help="a model folder with its training_summary.json")
+    p.add_argument("--out", required=True, help="PNG path")
+
+    p = sub.add_parser("runtimes", help="Snakemake benchmark files as one CSV and a bar chart of seconds per rule")
+    p.add_argument("--benchmarks", required=True, help="folder searched for *.tsv benchmark files")
+    p.add_argument("--rule", action="append", default=[], metavar="RULE=PATTERN", help="a rule's benchmark path pattern, e.g. train_teacher=results/benchmarks/train_teacher/{src}/seed{seed}.tsv")
+    p.add_argument("--out-csv", required=True)
+    p.add_argument("--out-png", required=True)
     return parser
 
 
@@ -211,7 +225,7 @@ def cmd_predict(a):
     attrs = {
         "source_model": str(a.model),
         "source_model_sha256": model_fingerprint(a.model),
-        "encoder": model.config.name_or_path or "",
+        "encoder": _trained_from(a.model),
         "lang": corpus.lang,
         "split": corpus.split,
         "tokens_sha256": corpus.tokens_sha256,
@@ -220,6 +234,14 @@ def cmd_predict(a):
         "max_length": a.max_length,
     }
     write_word_probs(a.out, corpus.token_lists, blocks, label_names, attrs)
+
+
+def _trained_from(model_dir) -> str:
+    """The pre-trained encoder a model was fine-tuned from (its training summary says)."""
+    from pathlib import Path
+
+    summary = Path(model_dir) / "training_summary.json"
+    return json.loads(summary.read_text())["encoder"] if summary.exists() else str(model_dir)
 
 
 def cmd_score(a):
@@ -297,6 +319,30 @@ def cmd_figure5(a):
         target, _, files = item.partition("=")
         cases.append((target, *files.split(",")))
     figure5(cases, a.out_csv, a.out_png, a.out_cases)
+
+
+def cmd_plot_alpha(a):
+    from .plots import alpha_figure
+
+    alpha_figure(a.alpha, a.out)
+
+
+def cmd_plot_training(a):
+    from .plots import training_curves
+
+    models = []
+    for item in a.model:
+        system, sep, folder = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--model: expected SYSTEM=FOLDER, got {item!r}")
+        models.append((system, folder))
+    training_curves(models, a.out)
+
+
+def cmd_runtimes(a):
+    from .plots import runtimes
+
+    runtimes(a.benchmarks, _pairs(a.rule, "--rule"), a.out_csv, a.out_png)
 
 
 if __name__ == "__main__":

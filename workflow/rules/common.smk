@@ -1,5 +1,6 @@
 import json
 import os
+import shlex
 from pathlib import Path
 
 import yaml
@@ -153,8 +154,8 @@ def metrics_path(system, tgt, seed):
     return f"results/metrics/{system}/{tgt}/seed{seed}.json"
 
 
-def table_inputs(name):
-    """The metrics files a table is made of: exactly what it needs, nothing more."""
+def table_systems(name):
+    """The (system, target) pairs a table reports: exactly what it needs, nothing more."""
     systems = []
     if name == "direct_transfer":
         systems = [
@@ -199,24 +200,37 @@ def table_inputs(name):
             for t in MULTI_TARGETS
             for m in ("sim", "cosine", "l2")
         ]
-    return [metrics_path(system, t, seed) for system, t in systems for seed in SEEDS]
+    return systems
 
 
-def alpha_inputs(name):
-    methods = {
+def table_inputs(name):
+    """The metrics files a table is made of."""
+    return [
+        metrics_path(system, t, seed)
+        for system, t in table_systems(name)
+        for seed in SEEDS
+    ]
+
+
+def alpha_methods(name):
+    return {
         "table3": ["avg", "sim"],
         "table4": ["avg", "sim"],
         "table5": ["sim", "cosine", "l2"],
     }.get(name, [])
+
+
+def alpha_inputs(name):
     return [
         f"results/alpha/{m}/{t}/seed{seed}.json"
-        for m in methods
+        for m in alpha_methods(name)
         for t in MULTI_TARGETS
         for seed in SEEDS
     ]
 
 
-def all_outputs():
+def built_tables():
+    """The tables this config can fill: single-source ones need SINGLE_TARGETS, the rest MULTI_TARGETS."""
     tables = (
         ["direct_transfer"]
         + (["table2"] if SINGLE_TARGETS else [])
@@ -224,10 +238,67 @@ def all_outputs():
     )
     if "table4" not in tables and SINGLE_TARGETS:
         tables.append("table4")
-    out = [f"results/tables/{t}.csv" for t in tables]
+    return tables
+
+
+def result_outputs():
+    """The tables and Figure 5: every benchmarked job of the run is upstream of these."""
+    out = [f"results/tables/{t}.csv" for t in built_tables()]
     if SINGLE_TARGETS:
         out.append("results/figures/figure5.png")
     return out
+
+
+def report_outputs():
+    """The figures made for the report: α per method the tables use, training curves, runtimes."""
+    methods = {m for t in built_tables() for m in alpha_methods(t)}
+    out = [f"results/figures/alpha_{m}.png" for m in METHODS if m in methods]
+    return out + [
+        "results/figures/training_curves.png",
+        "results/figures/runtimes.png",
+    ]
+
+
+def all_outputs():
+    return result_outputs() + report_outputs()
+
+
+def trained_models():
+    """{model folder: system} of every teacher and student the tables of this config train,
+    teachers first (the ones that feed a student or an MT row included)."""
+    teachers, students = {}, {}
+    for name in built_tables():
+        for system, tgt in table_systems(name):
+            kind, _, rest = system.partition("-")
+            if kind == "teacher":
+                sources = [rest]
+            elif kind == "student":
+                weighted = rest.partition("-")[2]
+                sources = [weighted] if weighted in LANGS else sources_of(tgt)
+            else:  # mt-{method}: the α-weighted teachers, no student
+                sources = sources_of(tgt)
+            for seed in SEEDS:
+                if kind == "student":
+                    students[f"results/students/{rest}/{tgt}/seed{seed}"] = system
+                for s in sources:
+                    teachers[f"results/teachers/{s}/seed{seed}"] = f"teacher-{s}"
+    return dict(sorted(teachers.items())) | students
+
+
+def training_curve_flags():
+    return " ".join(
+        f"--model {system}={folder}" for folder, system in trained_models().items()
+    )
+
+
+def benchmark_flags():
+    """--rule NAME=PATTERN for every rule that keeps a benchmark file, so that `xner runtimes`
+    names each file's rule (predict_teacher and predict_student share results/benchmarks/predict)."""
+    return " ".join(
+        "--rule " + shlex.quote(f"{r.name}={getattr(rules, r.name).benchmark}")
+        for r in workflow.rules
+        if r.benchmark is not None
+    )
 
 
 def student_softlabels(wc):

@@ -4,7 +4,12 @@ rule table:
         alpha=lambda wc: alpha_inputs(wc.table),
         code=code("tables"),
     output:
-        csv="results/tables/{table}.csv",
+        csv=report(
+            "results/tables/{table}.csv",
+            caption="../report/tables.rst",
+            category="Tables",
+            labels={"table": "{table}"},
+        ),
         md="results/tables/{table}.md",
     log:
         "results/logs/tables/{table}.log",
@@ -26,8 +31,18 @@ rule figure5:
         code=code("analysis", "softlabels", "corpus"),
     output:
         csv="results/figures/figure5.csv",
-        png="results/figures/figure5.png",
-        cases="results/figures/figure4_cases.txt",
+        png=report(
+            "results/figures/figure5.png",
+            caption="../report/figure5.rst",
+            category="Analysis",
+            labels={"figure": "Figure 5: teacher errors the student corrects"},
+        ),
+        cases=report(
+            "results/figures/figure4_cases.txt",
+            caption="../report/figure4_cases.rst",
+            category="Analysis",
+            labels={"figure": "Figure 4: sentences the student corrects"},
+        ),
     log:
         "results/logs/figure5.log",
     conda:
