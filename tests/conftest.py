@@ -2,10 +2,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from toydata import write_toy_conll  # noqa: E402
+from workflow_helpers import TARGETS, snakemake, write_config  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CONLL = REPO.parent / "shared" / "data" / "conll"
@@ -41,3 +43,24 @@ def tiny_encoder(toy_corpora, tmp_path_factory):
     folder = tmp_path_factory.mktemp("enc") / "tiny"
     build_tiny_encoder(folder, words, vocab_size=300, hidden=32, layers=2)
     return folder
+
+
+@pytest.fixture(scope="session")
+def finished(tmp_path_factory, toy_conll):
+    """Three languages, tiny encoder: Table 2 and Table 3 run once from raw CoNLL files to CSV.
+
+    Shared by test_workflow.py and test_report.py; a test that edits a file of the run restores it
+    (content and modification time), so the run stays finished for the others."""
+    tmp_path = tmp_path_factory.mktemp("run")
+    data_dir = tmp_path / "conll"
+    data_dir.mkdir()
+    for lang in ("en", "es", "nl"):  # copies: one test edits a corpus
+        (data_dir / lang).mkdir()
+        for split in ("train", "dev", "test"):
+            (data_dir / lang / f"{split}.txt").write_bytes((toy_conll / lang / f"{split}.txt").read_bytes())
+    settings = yaml.safe_load((REPO / "tests/tiny_config.yaml").read_text())
+    settings["single_source"] = {"source": "en", "targets": ["es"]}
+    settings["multi_source"] = {"targets": ["es"]}
+    config = write_config(tmp_path / "c.yaml", data_dir, languages=["en", "es", "nl"], **settings)
+    snakemake(tmp_path, "--cores", "2", *TARGETS, "--configfile", str(config))
+    return tmp_path, config, settings

@@ -154,12 +154,17 @@ def build_parser():
     p.add_argument("--out", required=True, help="PNG path")
 
     p = sub.add_parser("plot-training", help="training curves (loss, entity agreement, dev F1) of trained models")
-    p.add_argument("--model", action="append", required=True, metavar="SYSTEM=FOLDER", help="a model folder with its training_summary.json")
+    p.add_argument(
+        "--model", action="append", required=True, metavar="SYSTEM=FOLDER", help="a model folder with its training_summary.json"
+    )
     p.add_argument("--out", required=True, help="PNG path")
 
     p = sub.add_parser("runtimes", help="Snakemake benchmark files as one CSV and a bar chart of seconds per rule")
     p.add_argument("--benchmarks", required=True, help="folder searched for *.tsv benchmark files")
-    p.add_argument("--rule", action="append", default=[], metavar="RULE=PATTERN", help="a rule's benchmark path pattern, e.g. train_teacher=results/benchmarks/train_teacher/{src}/seed{seed}.tsv")
+    p.add_argument(
+        "--rule", action="append", default=[], metavar="RULE=PATTERN",
+        help="a rule's benchmark path pattern, e.g. train_teacher=results/benchmarks/train_teacher/{src}/seed{seed}.tsv",
+    )
     p.add_argument("--out-csv", required=True)
     p.add_argument("--out-png", required=True)
     return parser

@@ -293,9 +293,10 @@ def training_curve_flags():
 
 def benchmark_flags():
     """--rule NAME=PATTERN for every rule that keeps a benchmark file, so that `xner runtimes`
-    names each file's rule (predict_teacher and predict_student share results/benchmarks/predict)."""
+    names each file's rule (predict_teacher and predict_student share results/benchmarks/predict).
+    """
     return " ".join(
-        "--rule " + shlex.quote(f"{r.name}={getattr(rules, r.name).benchmark}")
+        f"--rule {shlex.quote(f'{r.name}={getattr(rules, r.name).benchmark}')}"
         for r in workflow.rules
         if r.benchmark is not None
     )

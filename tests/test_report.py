@@ -1,0 +1,157 @@
+"""The report: figures of xner.plots, and `snakemake --report` after a tiny run of the whole workflow."""
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from workflow_helpers import REPO, planned_jobs, snakemake
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def alpha_file(path, method, target, alpha):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"method": method, "target": {"lang": target}, "alpha": alpha}))
+    return path
+
+
+def test_alpha_figure(tmp_path):
+    from xner.plots import alpha_figure, read_alpha
+
+    files = [
+        alpha_file(tmp_path / "es1.json", "sim", "es", {"en": 0.5, "de": 0.2, "nl": 0.3}),
+        alpha_file(tmp_path / "es2.json", "sim", "es", {"en": 0.7, "de": 0.1, "nl": 0.2}),
+        alpha_file(tmp_path / "nl1.json", "sim", "nl", {"en": 0.4, "de": 0.4, "es": 0.2}),
+    ]
+    method, alpha = read_alpha(files)
+    assert method == "sim" and alpha["es"]["en"] == [0.5, 0.7] and set(alpha["nl"]) == {"en", "de", "es"}
+    alpha_figure(files, tmp_path / "fig/alpha.png")
+    assert (tmp_path / "fig/alpha.png").read_bytes().startswith(PNG)
+    other = alpha_file(tmp_path / "x.json", "l2", "es", {"en": 1.0})
+    with pytest.raises(ValueError, match="several methods"):
+        read_alpha(files + [other])
+
+
+def summary(folder, role, lang, seed, history):
+    folder.mkdir(parents=True)
+    key = {"teacher": {"train_corpus": {"lang": lang}}, "student": {"softlabels": {"lang": lang}}}[role]
+    (folder / "training_summary.json").write_text(
+        json.dumps({"role": role, **key, "settings": {"seed": seed}, "history": history})
+    )
+    return folder
+
+
+def test_training_curves(tmp_path):
+    from xner.plots import read_summary, training_curves
+
+    steps = [{"step": s, "epoch": s / 4, "loss": 1 / s, "entity_agreement": 1 - 1 / s} for s in (1, 2, 3, 4)]
+    teacher = summary(tmp_path / "t", "teacher", "en", 1, steps + [{"step": 4, "epoch": 1, "source_dev_f1": 0.5}])
+    student = summary(tmp_path / "s", "student", "es", 1, steps)
+    assert read_summary(teacher)[:3] == ("teacher", "en", 1)
+    assert read_summary(student)[:3] == ("student", "es", 1)
+    training_curves([("teacher-en", teacher), ("student-ts-en", student)], tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").read_bytes().startswith(PNG)
+
+
+def test_runtimes_name_each_files_rule(tmp_path):
+    from xner.plots import runtimes
+
+    header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    files = {
+        "predict/teacher-en/es/seed1/test.tsv": "2.5\t0:00:02\t100.1\t1\t1\t1\t0\t0\t50\t2.0\n",
+        "predict/student-ts-avg/es/seed1/test.tsv": "1.5\t0:00:01\t90\t1\t1\t1\t0\t0\t40\t1.0\n",
+        "encoder_tiny.tsv": "1.0\t0:00:01\tNA\t1\t1\t1\t0\t0\t10\t0.5\n2.0\t0:00:02\tNA\t1\t1\t1\t0\t0\t10\t0.5\n",
+        "odd/one.tsv": "4\t0:00:04\t1\t1\t1\t1\t0\t0\t1\t1\n",
+    }
+    root = tmp_path / "results/benchmarks"
+    for name, rows in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(header + rows)
+    patterns = {
+        "predict_teacher": f"{root}/predict/teacher-{{src}}/{{tgt}}/seed{{seed}}/{{split}}.tsv",
+        "predict_student": f"{root}/predict/student-{{kind}}-{{teachers}}/{{tgt}}/seed{{seed}}/{{split}}.tsv",
+        "encoder_tiny": f"{root}/encoder_tiny.tsv",
+    }
+    rows = runtimes(root, patterns, tmp_path / "r.csv", tmp_path / "r.png")
+    by_job = {r["job"]: r for r in rows}
+    assert by_job["predict/teacher-en/es/seed1/test"]["rule"] == "predict_teacher"
+    assert by_job["predict/teacher-en/es/seed1/test"]["wildcards"] == "src=en, tgt=es, seed=1, split=test"
+    assert by_job["predict/student-ts-avg/es/seed1/test"]["rule"] == "predict_student"
+    assert by_job["encoder_tiny"]["repeats"] == 2 and by_job["encoder_tiny"]["s"] == 1.5
+    assert "max_rss" not in by_job["encoder_tiny"]  # NA
+    assert by_job["odd/one"]["rule"] == "odd"  # no pattern: the top folder
+    written = list(csv.DictReader(open(tmp_path / "r.csv")))
+    assert len(written) == 4 and written[0]["rule"] and "cpu_time" in written[0]
+    assert (tmp_path / "r.png").read_bytes().startswith(PNG)
+    # No benchmark files at all: an empty table and a figure that says so.
+    assert runtimes(tmp_path / "none", {}, tmp_path / "e.csv", tmp_path / "e.png") == []
+    assert (tmp_path / "e.png").read_bytes().startswith(PNG)
+
+
+FIGURES = ["alpha_avg.png", "alpha_sim.png", "alpha_cosine.png", "alpha_l2.png", "training_curves.png", "runtimes.png"]
+TABLES = ["direct_transfer", "table2", "table3", "table4", "table5"]
+
+
+@pytest.fixture(scope="module")
+def reported(finished):
+    """The shared tiny run, completed to everything `rule all` asks for, and its report."""
+    run_dir, config, _ = finished
+    snakemake(run_dir, "--cores", "2", "--configfile", str(config))
+    snakemake(run_dir, "--report", "report.html", "--configfile", str(config))
+    return run_dir, config
+
+
+@pytest.mark.slow
+def test_all_builds_the_report_figures(reported):
+    run_dir, config = reported
+    for name in FIGURES + ["figure5.png"]:
+        assert (run_dir / "results/figures" / name).read_bytes().startswith(PNG), name
+    rules = {r["rule"] for r in csv.DictReader(open(run_dir / "results/figures/runtimes.csv"))}
+    assert {"prepare_corpus", "train_teacher", "train_student", "predict_teacher", "predict_student", "alpha"} <= rules
+    # The figures are part of the finished run, and `report_figures` asks for exactly them.
+    assert planned_jobs(run_dir, "--configfile", str(config)) == {}
+    forced = planned_jobs(
+        run_dir, "report_figures", "--configfile", str(config), "--forcerun", "alpha_figure", "training_curves", "runtimes"
+    )
+    assert forced == {"alpha_figure": 4, "training_curves": 1, "runtimes": 1, "report_figures": 1}
+
+
+@pytest.mark.slow
+def test_report_html_holds_tables_and_figures(reported):
+    run_dir, _ = reported
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    for name in [f"{t}.csv" for t in TABLES] + FIGURES + ["figure5.png", "figure4_cases.txt", "runtimes.csv"]:
+        assert name in html, name
+    for category in ("Tables", "Teacher weights", "Analysis", "Training curves", "Runtimes"):
+        assert category in html, category
+    assert "teacher-student learning" in html  # workflow/report/workflow.rst
+
+
+@pytest.mark.slow
+def test_report_zip(reported, tmp_path):
+    run_dir, config = reported
+    snakemake(run_dir, "--report", str(tmp_path / "report.zip"), "--configfile", str(config))
+    names = zipfile.ZipFile(tmp_path / "report.zip").namelist()
+    assert any(n.endswith("report.html") for n in names)
+    for name in FIGURES + ["table3.csv", "figure5.png"]:
+        assert any(n.endswith(name) for n in names), name
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("chromium"), reason="chromium is not installed (apt-get install chromium)")
+def test_report_renders_in_a_headless_browser(reported, tmp_path):
+    run_dir, _ = reported
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts/check_report_render.py"), str(run_dir / "report.html"),
+         "--screenshot", str(tmp_path / "report.png"), "--show", "alpha_sim.png", "--show", "table3.csv"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK:" in result.stdout
+    for name in ("report.png", "report-alpha_sim.png", "report-table3.png"):
+        assert (tmp_path / name).read_bytes().startswith(PNG), name
