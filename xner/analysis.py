@@ -81,12 +81,9 @@ def fixed_sentences(teacher, student, gold_tags, limit):
 
 
 def _plot(rows, out_png):
-    import matplotlib
+    from .plots import _pyplot, _save
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = _pyplot().subplots(figsize=(6, 3.5))
     targets = list(dict.fromkeys(r["target"] for r in rows))
     width = 0.8 / max(1, len(targets))
     for k, target in enumerate(targets):
@@ -99,6 +96,4 @@ def _plot(rows, out_png):
     ax.set_ylabel("% corrected by the student")
     ax.legend(title="target")
     fig.tight_layout()
-    with atomic_output(out_png) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
+    _save(fig, out_png, dpi=120)

@@ -157,22 +157,13 @@ def metrics_path(system, tgt, seed):
 def table_systems(name):
     """The (system, target) pairs a table reports: exactly what it needs, nothing more."""
     systems = []
-    if name == "direct_transfer":
-        systems = [
-            (f"teacher-{s}", t) for s in LANGS for t in LANGS
-        ]  # diagonal: in-language F1
+    if name == "direct_transfer":  # the diagonal is each teacher's in-language F1
+        systems = [(f"teacher-{s}", t) for s in LANGS for t in LANGS]
     elif name == "table2":
         systems = [
-            (
-                (
-                    f"{sys}-{SINGLE_SOURCE}"
-                    if sys == "teacher"
-                    else f"student-ts-{SINGLE_SOURCE}"
-                ),
-                t,
-            )
+            (system, t)
             for t in SINGLE_TARGETS
-            for sys in ("teacher", "student")
+            for system in (f"teacher-{SINGLE_SOURCE}", f"student-ts-{SINGLE_SOURCE}")
         ]
     elif name == "table3":
         systems = [
@@ -231,13 +222,11 @@ def alpha_inputs(name):
 
 def built_tables():
     """The tables this config can fill: single-source ones need SINGLE_TARGETS, the rest MULTI_TARGETS."""
-    tables = (
-        ["direct_transfer"]
-        + (["table2"] if SINGLE_TARGETS else [])
-        + (["table3", "table4", "table5"] if MULTI_TARGETS else [])
-    )
-    if "table4" not in tables and SINGLE_TARGETS:
-        tables.append("table4")
+    tables = ["direct_transfer"]
+    tables += ["table2"] if SINGLE_TARGETS else []
+    tables += ["table3"] if MULTI_TARGETS else []
+    tables += ["table4"] if SINGLE_TARGETS or MULTI_TARGETS else []
+    tables += ["table5"] if MULTI_TARGETS else []
     return tables
 
 
