@@ -90,7 +90,7 @@ def test_student_with_another_tokenizer(soft_es, toy_corpora, tmp_path):
 
     words = read_corpus_tokens(toy_corpora["es", "train"]).token_lists
     other = tmp_path / "other-encoder"
-    build_tiny_encoder(other, words, vocab_size=120, hidden=16, layers=2, seed=3)
+    build_tiny_encoder(other, words, vocab_size=800, hidden=16, layers=2, seed=3)
     assert AutoTokenizer.from_pretrained(other).get_vocab() != AutoTokenizer.from_pretrained(WordProbs(soft_es).attrs["source_model"]).get_vocab()
     out = tmp_path / "student"
     main(["train-student", "--encoder", str(other), "--softlabels", str(soft_es), "--out", str(out), *FAST])

@@ -14,7 +14,7 @@ from transformers import AutoTokenizer
 from .io import atomic_output
 from .model import new_model, save_model
 from .softlabels import WordProbs
-from .train import TrainSettings, fit
+from .train import TrainSettings, fit, seed_everything
 
 log = logging.getLogger("xner.student")
 
@@ -32,6 +32,7 @@ def hard_labels(prob_lists):
 def train_student(encoder, softlabels_path, out_dir, settings: TrainSettings, hard: bool, dropout, device, precision):
     soft = WordProbs(softlabels_path)
     tokenizer = AutoTokenizer.from_pretrained(encoder)
+    seed_everything(settings.seed)  # the fresh linear layer is drawn here: same seed, same model
     model = new_model(encoder, soft.label_names, dropout)
     targets = soft.prob_lists()
     if hard:

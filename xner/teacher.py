@@ -9,7 +9,7 @@ from .io import atomic_output
 from .metrics import score
 from .model import new_model, save_model
 from .predict import argmax_tags, predict_probs
-from .train import TrainSettings, fit
+from .train import TrainSettings, fit, seed_everything
 from transformers import AutoTokenizer
 
 log = logging.getLogger("xner.teacher")
@@ -21,6 +21,7 @@ def train_teacher(encoder, train_path, dev_path, out_dir, settings: TrainSetting
     if dev.label_names != label_names:
         raise ValueError(f"{train_path} and {dev_path} have different label sets")
     tokenizer = AutoTokenizer.from_pretrained(encoder)
+    seed_everything(settings.seed)  # the fresh linear layer is drawn here: same seed, same model
     model = new_model(encoder, label_names, dropout)
     label_id = {name: i for i, name in enumerate(label_names)}
     token_lists = [s.tokens for s in train.sentences]
