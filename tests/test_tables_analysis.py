@@ -35,8 +35,10 @@ def test_table4_mean_std_and_reported_rows(tmp_path):
     assert float(rows["MT-sim", "measured"]["nl"]) == pytest.approx(80.0)
     assert float(rows["HL-avg", "reported"]["nl"]) == pytest.approx(80.39)
     assert "de" not in ours  # no German measured: no German column (German data may be absent)
+    mt = rows["MT", "measured"]
+    assert mt["es_std"] == "" and mt["es_seeds"] == "1"  # one seed: no spread claimed
     md = (tmp_path / "t4.md").read_text()
-    assert "72.00 ± 2.83 (n=2)" in md
+    assert "72.00 ± 2.83 (n=2)" in md and "65.00 (n=1)" in md and "65.00 ±" not in md
 
 
 def test_direct_transfer_matrix(tmp_path):

@@ -44,7 +44,11 @@ def encode(tokenizer, token_lists, max_length: int) -> list[Window]:
     windows = []
     if not token_lists:
         return windows
-    encoded = tokenizer([list(t) for t in token_lists], is_split_into_words=True, add_special_tokens=False)
+    # verbose=False: whole sentences are tokenised before windowing, so the tokenizer's warning
+    # that a sentence exceeds the model's length ("will result in indexing errors") is false here.
+    encoded = tokenizer(
+        [list(t) for t in token_lists], is_split_into_words=True, add_special_tokens=False, verbose=False
+    )
     for s, words in enumerate(token_lists):
         pieces = [[] for _ in words]
         for piece, w in zip(encoded["input_ids"][s], encoded.word_ids(s)):

@@ -43,7 +43,7 @@ def _colors(keys):
 
 
 def _mean_std(values):
-    """Mean and sample standard deviation (0 for a single value), as in the result tables."""
+    """Mean and sample standard deviation; a single value draws no error bar (0)."""
     values = np.asarray(values, dtype=float)
     return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
 

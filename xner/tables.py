@@ -76,13 +76,17 @@ def load_metrics(paths):
 
 
 def _stats(values):
+    """Mean, sample std (None with fewer than two seeds: a spread of one run is unknown, not 0) and n."""
     if not values:
         return None, None, 0
-    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0, len(values)
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else None
+    return float(np.mean(values)), std, len(values)
 
 
 def _fmt(mean, std, n):
-    return "" if mean is None else f"{mean:.2f} ± {std:.2f} (n={n})"
+    if mean is None:
+        return ""
+    return f"{mean:.2f} (n={n})" if std is None else f"{mean:.2f} ± {std:.2f} (n={n})"
 
 
 def build_rows(name, metric_paths):
