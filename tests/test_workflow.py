@@ -5,8 +5,9 @@ import json
 import os
 
 import pytest
+import yaml
 
-from workflow_helpers import TARGETS, planned_jobs, snakemake, write_config
+from workflow_helpers import REPO, TARGETS, planned_jobs, snakemake, write_config
 
 
 def subset(tmp_path, conll, langs):
@@ -46,6 +47,24 @@ def test_table3_plans_four_teachers_per_seed(tmp_path, paper):
     assert jobs["train_student"] == 3 * 2 * 5  # Ours-avg and Ours-sim per target and seed
     assert jobs["alpha"] == 3 * 2 * 5
     assert jobs["embed"] == 4
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "config").glob("*.yaml")))
+def test_shipped_configs_plan_tables_3_and_5(tmp_path, toy_conll, name):
+    """Each config in config/ passes the schema on top of config.yaml and plans one teacher per
+    language and seed, and four students per multi-source target and seed (avg, sim, cosine, l2)."""
+    shipped = yaml.safe_load((REPO / "config" / name).read_text())
+    data = tmp_path / "data.yaml"
+    data.write_text(yaml.safe_dump({"data": {"conll_dir": str(toy_conll)}}))
+    tables = ["results/tables/table3.csv", "results/tables/table5.csv"]
+    jobs = planned_jobs(tmp_path, *tables, "--configfile", str(REPO / "config" / name), str(data))
+    paper = yaml.safe_load((REPO / "config.yaml").read_text())
+    languages = shipped.get("languages", paper["languages"])
+    targets = shipped.get("multi_source", paper["multi_source"])["targets"]
+    seeds = len(shipped.get("seeds", paper["seeds"]))
+    assert jobs["train_teacher"] == len(languages) * seeds
+    assert jobs["train_student"] == 4 * len(targets) * seeds
+    assert jobs["softlabels"] == len(targets) * (len(languages) - 1) * seeds
 
 
 def test_missing_language_is_left_out_with_a_message(tmp_path, toy_conll):
