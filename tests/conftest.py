@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from xner.cli import main
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 from toydata import write_toy_conll  # noqa: E402
@@ -11,6 +13,8 @@ from workflow_helpers import TARGETS, snakemake, write_config  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_CONLL = REPO.parent / "shared" / "data" / "conll"
+# Training flags for toy teachers and students: a few seconds each.
+FAST = ["--epochs", "2", "--batch-size", "8", "--lr", "1e-3", "--freeze-layers", "1", "--max-length", "32", "--device", "cpu"]
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +68,18 @@ def finished(tmp_path_factory, toy_conll):
     config = write_config(tmp_path / "c.yaml", data_dir, languages=["en", "es", "nl"], **settings)
     snakemake(tmp_path, "--cores", "2", *TARGETS, "--configfile", str(config))
     return tmp_path, config, settings
+
+
+@pytest.fixture(scope="session")
+def teacher(toy_corpora, tiny_encoder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("teacher") / "en"
+    main(["train-teacher", "--encoder", str(tiny_encoder), "--train", str(toy_corpora["en", "train"]),
+          "--dev", str(toy_corpora["en", "dev"]), "--out", str(out), *FAST])
+    return out
+
+
+@pytest.fixture(scope="session")
+def soft_es(teacher, toy_corpora, tmp_path_factory):
+    out = tmp_path_factory.mktemp("soft") / "es.h5"
+    main(["predict", "--model", str(teacher), "--corpus", str(toy_corpora["es", "train"]), "--out", str(out), "--max-length", "32", "--device", "cpu"])
+    return out

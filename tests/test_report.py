@@ -51,7 +51,8 @@ def test_training_curves(tmp_path):
 
     steps = [{"step": s, "epoch": s / 4, "loss": 1 / s, "entity_agreement": 1 - 1 / s} for s in (1, 2, 3, 4)]
     teacher = summary(tmp_path / "t", "teacher", "en", 1, steps + [{"step": 4, "epoch": 1, "source_dev_f1": 0.5}])
-    student = summary(tmp_path / "s", "student", "es", 1, steps)
+    heldout = [{"step": s, "epoch": s / 4, "heldout_entity_agreement": 0.5 + s / 10} for s in (0, 2, 4)]
+    student = summary(tmp_path / "s", "student", "es", 1, steps + heldout)
     assert read_summary(teacher)[:3] == ("teacher", "en", 1)
     assert read_summary(student)[:3] == ("student", "es", 1)
     training_curves([("teacher-en", teacher), ("student-ts-en", student)], tmp_path / "curves.png")

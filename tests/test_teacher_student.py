@@ -15,22 +15,7 @@ from xner.softlabels import WordProbs
 from xner.student import hard_labels
 from xner.train import batch_loss
 
-FAST = ["--epochs", "2", "--batch-size", "8", "--lr", "1e-3", "--freeze-layers", "1", "--max-length", "32", "--device", "cpu"]
-
-
-@pytest.fixture(scope="module")
-def teacher(toy_corpora, tiny_encoder, tmp_path_factory):
-    out = tmp_path_factory.mktemp("teacher") / "en"
-    main(["train-teacher", "--encoder", str(tiny_encoder), "--train", str(toy_corpora["en", "train"]),
-          "--dev", str(toy_corpora["en", "dev"]), "--out", str(out), *FAST])
-    return out
-
-
-@pytest.fixture(scope="module")
-def soft_es(teacher, toy_corpora, tmp_path_factory):
-    out = tmp_path_factory.mktemp("soft") / "es.h5"
-    main(["predict", "--model", str(teacher), "--corpus", str(toy_corpora["es", "train"]), "--out", str(out), "--max-length", "32", "--device", "cpu"])
-    return out
+from conftest import FAST
 
 
 def test_teacher_folder_is_a_standard_hf_model(teacher):
@@ -72,13 +57,34 @@ def test_gold_tags_never_reach_soft_labels_or_students(teacher, soft_es, toy_cor
     assert a.probs.tobytes() == b.probs.tobytes()
     differ = {k for k in a.attrs if a.attrs[k] != b.attrs.get(k)}
     assert differ <= {"created", "corpus"}
-    students = []
+    students, measured = [], []
     for name, soft in (("s1", soft_es), ("s2", soft_garbage)):
         out = tmp_path / name
-        main(["train-student", "--encoder", str(tiny_encoder), "--softlabels", str(soft), "--out", str(out), *FAST])
+        # With an agreement set: it is cut from the soft-label file, which holds no tags.
+        main(["train-student", "--encoder", str(tiny_encoder), "--softlabels", str(soft), "--out", str(out), *FAST,
+              "--agreement-sentences", "4", "--eval-every", "2"])
         students.append(load_file(out / "model.safetensors"))
+        history = json.loads((out / "training_summary.json").read_text())["history"]
+        measured.append([{k: v for k, v in r.items() if k.startswith("heldout_")} for r in history if "heldout_mse" in r])
     assert students[0].keys() == students[1].keys()
     assert all(torch.equal(students[0][k], students[1][k]) for k in students[0])
+    assert measured[0] == measured[1] and len(measured[0]) > 1
+
+
+def test_student_training_reads_no_corpus(soft_es, tiny_encoder, tmp_path, monkeypatch):
+    """Students, their agreement set and their start from the teachers never open a corpus (the
+    only files with tags): every corpus reader fails here, and training still succeeds."""
+    import xner.corpus
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a student read a corpus file")
+
+    for name in ("read_corpus", "read_corpus_tokens", "prepare_corpus"):
+        monkeypatch.setattr(xner.corpus, name, refuse)
+    out = tmp_path / "student"
+    main(["train-student", "--encoder", str(tiny_encoder), "--softlabels", str(soft_es), "--out", str(out), *FAST,
+          "--agreement-sentences", "4", "--eval-every", "2", "--init", "teachers", "--patience", "3", "--keep-best"])
+    assert (out / "model.safetensors").is_file()
 
 
 def test_student_with_another_tokenizer(soft_es, toy_corpora, tmp_path):

@@ -21,6 +21,7 @@ def _training_args(p, lr):
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps even if the epochs give more")
 
 
 def _runtime_args(p):
@@ -35,7 +36,8 @@ def _settings(a):
     return TrainSettings(
         epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, head_lr=a.head_lr, weight_decay=a.weight_decay,
         warmup_ratio=a.warmup_ratio, freeze_embeddings=not a.train_embeddings, freeze_layers=a.freeze_layers,
-        max_length=a.max_length, seed=a.seed, log_every=a.log_every,
+        max_length=a.max_length, seed=a.seed, log_every=a.log_every, max_steps=a.max_steps,
+        eval_every=getattr(a, "eval_every", 50), patience=getattr(a, "patience", None), keep_best=getattr(a, "keep_best", False),
     )
 
 
@@ -86,6 +88,17 @@ def build_parser():
     _runtime_args(p)
     p.add_argument("--softlabels", required=True)
     p.add_argument("--hard", action="store_true", help="Table 4 HL: one-hot argmax targets, still MSE")
+    p.add_argument("--loss", default="mse", choices=["mse", "kl"], help="mse: Eq. 3-4 (the paper); kl: KL(soft labels || student), not in the paper (default: %(default)s)")
+    p.add_argument(
+        "--init", default="pretrained", choices=["pretrained", "teachers"],
+        help="pretrained: the bare encoder and a fresh linear layer (the paper); teachers: the α-weighted average "
+        "of the weights of the teachers behind the soft-label file (one teacher: a copy of it) (default: %(default)s)",
+    )
+    p.add_argument("--agreement-sentences", type=int, default=0, help="hold out this many soft-labelled sentences (seeded) to measure agreement on; 0: none, train on all (default: %(default)s)")
+    p.add_argument("--eval-every", type=int, default=50, help="steps between agreement-set measurements (default: %(default)s)")
+    p.add_argument("--patience", type=int, default=None, help="stop after this many measurements without a better agreement-set entity agreement (default: never early)")
+    p.add_argument("--keep-best", action="store_true", help="save the weights of the best agreement-set measurement instead of the last")
+    p.add_argument("--eval-batch-size", type=int, default=64, help="batch size of the agreement-set measurements (default: %(default)s)")
 
     p = sub.add_parser("predict", help="per-word label probabilities of a model on a corpus (HDF5)")
     p.add_argument("--model", required=True)
@@ -213,7 +226,12 @@ def cmd_train_student(a):
     from .device import resolve_device
     from .student import train_student
 
-    train_student(a.encoder, a.softlabels, a.out, _settings(a), a.hard, a.dropout, resolve_device(a.device), a.precision)
+    if (a.patience is not None or a.keep_best) and not a.agreement_sentences:
+        raise SystemExit("train-student: --patience and --keep-best need an agreement set (--agreement-sentences N)")
+    train_student(
+        a.encoder, a.softlabels, a.out, _settings(a), a.hard, a.dropout, resolve_device(a.device), a.precision,
+        loss=a.loss, init=a.init, agreement_sentences=a.agreement_sentences, eval_batch_size=a.eval_batch_size,
+    )
 
 
 def cmd_predict(a):

@@ -116,6 +116,7 @@ def read_summary(folder):
 PANELS = [
     ("loss", "training loss"),
     ("entity_agreement", "entity agreement with targets"),
+    ("heldout_entity_agreement", "agreement set: entity agreement"),
     ("source_dev_f1", "source dev F1 (per epoch)"),
 ]
 
@@ -131,8 +132,8 @@ def training_curves(models, out_png) -> None:
     if not systems:
         raise ValueError("no models given")
     colors = _colors(sorted({lang for runs in systems.values() for _, lang, _, _ in runs}))
-    has_dev = any(key == "source_dev_f1" for runs in systems.values() for *_, h in runs for r in h for key in r)
-    panels = PANELS if has_dev else PANELS[:2]
+    present = {key for runs in systems.values() for *_, h in runs for r in h for key in r}
+    panels = [(key, title) for key, title in PANELS if key in present]
     fig, axes = plt.subplots(
         len(systems), len(panels), figsize=(4.3 * len(panels), 2.3 * len(systems) + 0.4), squeeze=False
     )

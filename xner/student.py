@@ -4,15 +4,18 @@ The only input is a soft-label file: the target words and the teachers' distribu
 here can read target-language gold tags.
 """
 
+import json
 import logging
 import time
 from pathlib import Path
 
 import numpy as np
+from safetensors.torch import load_file
 from transformers import AutoTokenizer
 
+from .agreement import AgreementMonitor, split_agreement_set
 from .io import atomic_output
-from .model import new_model, save_model
+from .model import label_names_of, new_model, save_model
 from .softlabels import WordProbs
 from .train import TrainSettings, fit, seed_everything
 
@@ -29,23 +32,87 @@ def hard_labels(prob_lists):
     return out
 
 
-def train_student(encoder, softlabels_path, out_dir, settings: TrainSettings, hard: bool, dropout, device, precision):
+def teachers_of(soft: WordProbs) -> list[tuple[str, float]]:
+    """(teacher model folder, weight) behind a soft-label file: its one teacher (weight 1), or the
+    teachers and α an Eq. 6 mix recorded when it was written (xner.combine)."""
+    if "teacher_models" in soft.attrs:
+        folders, weights = json.loads(soft.attrs["teacher_models"]), json.loads(soft.attrs["alpha"])
+    else:
+        folders, weights = [soft.attrs.get("source_model", "")], [1.0]
+    for folder in folders:
+        if not (Path(folder) / "model.safetensors").is_file():
+            raise ValueError(f"{soft.path}: its teacher {folder!r} is not a model folder here (needed to start the student from its teachers)")
+    return list(zip(folders, weights))
+
+
+def start_from_teachers(model, teachers: list[tuple[str, float]]) -> None:
+    """Load the weighted average of the teachers' weights into `model` (not in the paper).
+
+    The teachers are fine-tuned from one pre-trained encoder, so their weights can be averaged
+    parameter by parameter; with one teacher the student starts as a copy of it. This skips the
+    fresh linear layer's long stay at "O everywhere" (README: students that converge).
+    """
+    averaged = None
+    for folder, weight in teachers:
+        state = load_file(Path(folder) / "model.safetensors")
+        labels = json.loads((Path(folder) / "labels.json").read_text())
+        if labels != label_names_of(model):
+            raise ValueError(f"{folder}: teacher labels {labels} differ from the soft labels' {label_names_of(model)}")
+        if averaged is None:
+            averaged = {k: weight * v.double() for k, v in state.items()}
+        elif state.keys() != averaged.keys():
+            raise ValueError(f"{folder}: weights do not match {teachers[0][0]}'s (teachers must share one encoder)")
+        else:
+            for k, v in state.items():
+                averaged[k] += weight * v.double()
+    own = model.state_dict()
+    missing = [k for k in own if k not in averaged]
+    if missing or any(averaged[k].shape != own[k].shape for k in own):
+        raise ValueError(f"the student's encoder does not match its teachers' ({len(missing)} missing tensors): use the teachers' encoder to start from them")
+    # Integer buffers (position ids) are the same in every teacher: take them as they are.
+    first = load_file(Path(teachers[0][0]) / "model.safetensors")
+    model.load_state_dict({k: averaged[k].to(own[k].dtype) if own[k].is_floating_point() else first[k] for k in own})
+
+
+def train_student(
+    encoder, softlabels_path, out_dir, settings: TrainSettings, hard: bool, dropout, device, precision,
+    loss="mse", init="pretrained", agreement_sentences=0, eval_batch_size=64,
+):
     soft = WordProbs(softlabels_path)
     tokenizer = AutoTokenizer.from_pretrained(encoder)
     seed_everything(settings.seed)  # the fresh linear layer is drawn here: same seed, same model
     model = new_model(encoder, soft.label_names, dropout)
-    targets = soft.prob_lists()
-    if hard:
-        targets = hard_labels(targets)
+    teachers = []
+    if init == "teachers":
+        teachers = teachers_of(soft)
+        start_from_teachers(model, teachers)
+    token_lists, soft_probs = soft.token_lists(), soft.prob_lists()
+    targets = hard_labels(soft_probs) if hard else soft_probs
+    monitor, agreement_set = None, None
+    if agreement_sentences:
+        train_index, held_index = split_agreement_set(len(token_lists), agreement_sentences, settings.seed)
+        outside = soft.label_names.index("O") if "O" in soft.label_names else 0
+        # The agreement set is always scored against the soft labels themselves, even for HL.
+        monitor = AgreementMonitor(
+            tokenizer, [token_lists[i] for i in held_index], [soft_probs[i] for i in held_index],
+            outside, settings.max_length, eval_batch_size, device, precision,
+        )
+        agreement_set = {"sentences": int(len(held_index)), "seed": settings.seed, "indices": held_index.tolist()}
+        token_lists, targets = [token_lists[i] for i in train_index], [targets[i] for i in train_index]
     started = time.time()
-    history = fit(model, tokenizer, soft.token_lists(), targets, "mse", settings, device, precision)
+    history, stopping = fit(model, tokenizer, token_lists, targets, loss, settings, device, precision, monitor=monitor)
     summary = {
         "role": "student",
         "encoder": str(encoder),
         "label_names": soft.label_names,
         "targets": "hard (one-hot argmax)" if hard else "soft",
+        "loss": loss,
+        "init": {"from": init, "teachers": [{"model": f, "weight": w} for f, w in teachers]},
         "softlabels": {"path": str(softlabels_path), **{k: soft.attrs.get(k) for k in ("source_model", "lang", "split", "tokens_sha256", "teachers", "alpha")}},
+        "trained_sentences": len(token_lists),
+        "agreement_set": agreement_set,
         "settings": vars(settings) | {"dropout": dropout, "precision": precision, "device": str(device)},
+        "stopping": stopping,
         "history": history,
         "train_seconds": round(time.time() - started, 1),
     }

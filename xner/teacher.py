@@ -35,7 +35,7 @@ def train_teacher(encoder, train_path, dev_path, out_dir, settings: TrainSetting
         return {"source_dev_f1": score(dev_gold, argmax_tags(probs, label_names))["default"]["f1"]}
 
     started = time.time()
-    history = fit(model, tokenizer, token_lists, targets, "ce", settings, device, precision, on_epoch_end=dev_f1)
+    history, _ = fit(model, tokenizer, token_lists, targets, "ce", settings, device, precision, on_epoch_end=dev_f1)
     summary = {
         "role": "teacher",
         "encoder": str(encoder),

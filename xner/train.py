@@ -36,6 +36,13 @@ class TrainSettings:
     max_length: int = 128
     seed: int = 1
     log_every: int = 50
+    max_steps: int | None = None  # a cap on the steps the epochs give
+    # With an agreement monitor (students): measure every `eval_every` steps; stop after
+    # `patience` measurements without a better entity agreement (None: never early); keep the
+    # best-agreement weights instead of the last ones when `keep_best`.
+    eval_every: int = 50
+    patience: int | None = None
+    keep_best: bool = False
 
 
 def seed_everything(seed: int) -> None:
@@ -58,6 +65,11 @@ def batch_loss(logits, batch_targets, word_mask, loss: str):
         squared = (torch.softmax(logits, dim=-1) - batch_targets).pow(2).mean(dim=-1)  # MSE per word
         per_sentence = (squared * word_mask).sum(dim=1) / word_mask.sum(dim=1).clamp(min=1)
         return per_sentence.mean()
+    if loss == "kl":  # not in the paper: KL(target || student), averaged like the MSE
+        log_q = torch.log(batch_targets.clamp(min=1e-8))
+        per_word = (batch_targets * (log_q - torch.log_softmax(logits, dim=-1))).sum(dim=-1)
+        per_sentence = (per_word * word_mask).sum(dim=1) / word_mask.sum(dim=1).clamp(min=1)
+        return per_sentence.mean()
     raise ValueError(f"unknown loss {loss!r}")
 
 
@@ -74,12 +86,15 @@ def pad_targets(window_targets, n_labels, loss):
     return out
 
 
-def fit(model, tokenizer, token_lists, targets, loss, settings: TrainSettings, device, precision="fp32", on_epoch_end=None):
-    """Train `model` in place; return the history (a list of dicts) for the training summary.
+def fit(model, tokenizer, token_lists, targets, loss, settings: TrainSettings, device, precision="fp32", on_epoch_end=None, monitor=None):
+    """Train `model` in place; return (history, stopping): the records for the training summary.
 
-    `targets[i]` is sentence i's label ids (loss "ce") or probability rows (loss "mse"). Logged as
+    `targets[i]` is sentence i's label ids (loss "ce") or probability rows ("mse", "kl"). Logged as
     training goes: loss and the agreement with the targets on words whose target is an entity, the
     figure that reveals a student collapsing to "O everywhere" while its loss still looks fine.
+    `monitor(model)`, when given, measures held-out agreement (xner.agreement) before the first
+    step, every `settings.eval_every` steps and at the end; it drives early stopping and the
+    choice of the best weights.
     """
     seed_everything(settings.seed)
     freeze(model, settings.freeze_embeddings, settings.freeze_layers)
@@ -103,6 +118,8 @@ def fit(model, tokenizer, token_lists, targets, loss, settings: TrainSettings, d
     rng = np.random.default_rng(settings.seed)
     steps_per_epoch = math.ceil(len(windows) / settings.batch_size)
     total_steps = max(1, math.ceil(steps_per_epoch * settings.epochs))
+    if settings.max_steps is not None:
+        total_steps = min(total_steps, settings.max_steps)
     warmup = int(settings.warmup_ratio * total_steps)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: (s + 1) / (warmup + 1) if s < warmup else max(0.0, (total_steps - s) / max(1, total_steps - warmup))
@@ -111,13 +128,24 @@ def fit(model, tokenizer, token_lists, targets, loss, settings: TrainSettings, d
         "training on %d sentences (%d windows), %d steps, %s", len(token_lists), len(windows), total_steps, asdict(settings)
     )
     history, step, started = [], 0, time.time()
+    tracker = _BestAgreement(settings) if monitor is not None else None
+
+    def measure():
+        figures = monitor(model)
+        model.train()
+        record = {"step": step, "epoch": round(step / steps_per_epoch, 3), **{f"heldout_{k}": v for k, v in figures.items()}}
+        history.append(record)
+        log.info("step %d agreement set: entity agreement %.4f mse %.6f kl %.5f", step, figures["entity_agreement"], figures["mse"], figures["kl"])
+        return tracker.update(step, figures["entity_agreement"], model)
+
+    stop = measure() if tracker else False
     bar = tqdm(total=total_steps, desc=f"train ({loss})", disable=None, mininterval=10)
     running = {"loss": 0.0, "n": 0, "entity_words": 0, "entity_agree": 0}
     epoch = 0
-    while step < total_steps:
+    while step < total_steps and not stop:
         model.train()
         for index in length_batches(windows, settings.batch_size, rng):
-            if step >= total_steps:
+            if step >= total_steps or stop:
                 break
             batch = {k: v.to(device) for k, v in collate([windows[i] for i in index], tokenizer.pad_token_id).items()}
             batch_targets = pad_targets([window_targets[i] for i in index], n_labels, loss).to(device)
@@ -150,6 +178,8 @@ def fit(model, tokenizer, token_lists, targets, loss, settings: TrainSettings, d
                 history.append(record)
                 log.info("step %(step)d epoch %(epoch).2f loss %(loss).5f entity-agreement %(entity_agreement).3f", record)
                 running = {"loss": 0.0, "n": 0, "entity_words": 0, "entity_agree": 0}
+            if tracker and (step % settings.eval_every == 0 or step == total_steps):
+                stop = measure()
         epoch += 1
         if on_epoch_end is not None:
             extra = on_epoch_end(epoch)
@@ -157,4 +187,42 @@ def fit(model, tokenizer, token_lists, targets, loss, settings: TrainSettings, d
                 history.append({"step": step, "epoch": epoch, **extra})
                 log.info("after epoch %d: %s", epoch, extra)
     bar.close()
-    return history
+    stopping = {"steps": step, "planned_steps": total_steps, "seconds": round(time.time() - started, 1)}
+    if tracker:
+        stopping |= tracker.finish(model, step)
+        log.info("stopping: %s", stopping)
+    return history, stopping
+
+
+class _BestAgreement:
+    """Patience on the agreement set's entity agreement, and the weights where it was best."""
+
+    def __init__(self, settings: TrainSettings):
+        self.patience, self.keep_best = settings.patience, settings.keep_best
+        self.best, self.best_step, self.since_best, self.best_state = -1.0, None, 0, None
+        self.stopped_early = False
+
+    def update(self, step, value, model) -> bool:
+        """Record a measurement; True when patience has run out. The measurement before the first
+        step is a reference only: a student warm-started from its teacher would otherwise be
+        "best" untrained, since it agrees with that teacher's soft labels by construction."""
+        if step == 0:
+            return False
+        if value > self.best:
+            self.best, self.best_step, self.since_best = value, step, 0
+            if self.keep_best:  # a copy on the host: a second model's worth of memory
+                self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        else:
+            self.since_best += 1
+        self.stopped_early = self.patience is not None and self.since_best >= self.patience
+        return self.stopped_early
+
+    def finish(self, model, step) -> dict:
+        if self.keep_best and self.best_state is not None and self.best_step != step:
+            model.load_state_dict(self.best_state)
+        return {
+            "best_heldout_entity_agreement": self.best,
+            "best_step": self.best_step,
+            "stopped_early": self.stopped_early,
+            "weights": f"best (step {self.best_step})" if self.keep_best else f"last (step {step})",
+        }

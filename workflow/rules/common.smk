@@ -136,6 +136,23 @@ def training_flags(section):
         flags.append(f"--head-lr {hp['head_lr']}")
     if not hp["freeze_embeddings"]:
         flags.append("--train-embeddings")
+    if section == "student":
+        # Only what departs from the paper's student, so that config.yaml's commands (and with
+        # them Snakemake's rerun decisions) stay exactly the paper protocol's.
+        flags += [f"--loss {hp['loss']}"] if hp["loss"] != "mse" else []
+        flags += [f"--init {hp['init']}"] if hp["init"] != "pretrained" else []
+        flags += [f"--max-steps {hp['max_steps']}"] if hp["max_steps"] else []
+        if hp["agreement_sentences"]:
+            flags.append(
+                f"--agreement-sentences {hp['agreement_sentences']} --eval-every {hp['eval_every']}"
+                f" --eval-batch-size {config['eval_batch_size']}"
+            )
+            flags += [f"--patience {hp['patience']}"] if hp["patience"] else []
+            flags += ["--keep-best"] if hp["keep_best"] else []
+        elif hp["patience"] or hp["keep_best"]:
+            raise ValueError(
+                "config: student.patience and student.keep_best need student.agreement_sentences > 0"
+            )
     return " ".join(flags)
 
 
@@ -296,6 +313,15 @@ def student_softlabels(wc):
     if wc.teachers in LANGS:
         return f"results/softlabels/{wc.teachers}/{wc.tgt}/seed{wc.seed}.h5"
     return f"results/softlabels/multi-{wc.teachers}/{wc.tgt}/seed{wc.seed}.h5"
+
+
+def student_start_teachers(wc):
+    """With student.init=teachers, the teacher folders a student starts from (the soft-label
+    file names them; listed here so that the DAG shows it)."""
+    if config["student"]["init"] != "teachers":
+        return []
+    sources = [wc.teachers] if wc.teachers in LANGS else sources_of(wc.tgt)
+    return [f"results/teachers/{s}/seed{wc.seed}" for s in sources]
 
 
 def alpha_embeddings(wc):
