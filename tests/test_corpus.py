@@ -12,6 +12,7 @@ from xner.corpus import (
     subsample,
     write_corpus,
 )
+from xner.errors import XnerError
 from xner.labels import DEFAULT_LABELS
 
 
@@ -91,7 +92,7 @@ def test_tampering_is_detected(tmp_path):
     with pytest.raises(CorpusFileError, match="format"):
         read_corpus(path)
     path.write_text("{not json", encoding="utf-8")
-    with pytest.raises(CorpusFileError, match="not a valid corpus"):
+    with pytest.raises(XnerError, match="not a corpus JSON file"):
         read_corpus_tokens(path)
 
 
@@ -126,9 +127,9 @@ def test_prepare_corpus_conll(tmp_path):
 
 
 def test_prepare_corpus_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"data\.de\.path: folder .*nowhere"):
+    with pytest.raises(XnerError, match=r"data\.de\.path: folder .*nowhere"):
         prepare_corpus({"format": "conll", "path": str(tmp_path / "nowhere")}, "de", "dev", DEFAULT_LABELS)
-    with pytest.raises(FileNotFoundError, match=r"data\.de\.path: .*dev\.txt"):
+    with pytest.raises(XnerError, match=r"data\.de\.path: .*dev\.txt"):
         prepare_corpus({"format": "conll", "path": str(tmp_path)}, "de", "dev", DEFAULT_LABELS)
     with pytest.raises(ValueError, match=r"data\.de\.format"):
         prepare_corpus({"format": "csv"}, "de", "dev", DEFAULT_LABELS)

@@ -5,6 +5,7 @@ import pytest
 
 from xner.cli import main
 from xner.combine import combine
+from xner.corpus import tokens_sha256
 from xner.inspect_probs import run
 from xner.labels import DEFAULT_LABELS
 from xner.softlabels import WordProbs, write_word_probs
@@ -15,7 +16,7 @@ TEXT = [["Hof", "sagte", "."], ["EFE", "."]]
 def probs_file(path, seed, words=TEXT, labels=DEFAULT_LABELS, attrs=None):
     rng = np.random.default_rng(seed)
     blocks = [[rng.dirichlet(np.ones(len(labels)), len(t)).astype(np.float32) for t in words]]
-    write_word_probs(path, words, blocks, labels, {"lang": "de", "split": "train", "tokens_sha256": "abc"} | (attrs or {}))
+    write_word_probs(path, words, blocks, labels, {"lang": "de", "split": "train", "tokens_sha256": tokens_sha256(words)} | (attrs or {}))
     return path
 
 
@@ -50,7 +51,7 @@ def test_combine_is_the_weighted_sum(tmp_path):
     [
         (dict(words=[["Hof", "sagte", "."], ["EFE", "!"]]), "same target text"),
         (dict(labels=DEFAULT_LABELS[::-1]), "label sets differ"),
-        (dict(attrs={"tokens_sha256": "xyz"}), "tokens_sha256 differs"),
+        (dict(attrs={"split": "dev"}), "split differs"),
     ],
 )
 def test_combine_rejects_mismatched_files(tmp_path, other, message):

@@ -23,12 +23,13 @@ def planned_resources(workdir, *args):
     return jobs
 
 
-@pytest.mark.parametrize("profile", ["slurm", "cluster-generic", "default"])
+PROFILES = {"slurm": REPO / "workflow/profiles/slurm", "cluster-generic": REPO / "workflow/profiles/cluster-generic", "default": REPO / "profiles/default"}
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
 def test_full_protocol_dry_run(tmp_path, toy_conll, profile):
     config = write_config(tmp_path / "paper.yaml", toy_conll)
-    jobs = planned_resources(
-        tmp_path, "--workflow-profile", str(REPO / "workflow/profiles" / profile), "--configfile", str(config)
-    )
+    jobs = planned_resources(tmp_path, "--workflow-profile", str(PROFILES[profile]), "--configfile", str(config))
     rules = Counter(rule for rule, _ in jobs)
     assert rules["train_teacher"] == 4 * 5  # 4 languages x 5 seeds
     # Students per target and seed: ts/hl single-source (es, nl, de from en), ts/hl avg/sim, ts cosine/l2.

@@ -4,25 +4,30 @@ import json
 
 import numpy as np
 
+from .errors import XnerError
 from .softlabels import WordProbs, write_word_probs
 
+REMAKE = "delete the wrong one and rerun the job that wrote it"
 
-def combine(paths, weights, out, extra_attrs: dict | None = None) -> None:
-    """Write sum_k weights[k] * probs_k as a file of the same layout (so `xner inspect` reads it)."""
+
+def combine(paths, weights, out, extra_attrs: dict | None = None, for_corpus=None) -> None:
+    """Write sum_k weights[k] * probs_k as a file of the same layout (so `xner inspect` reads it).
+
+    for_corpus: the TokenCorpus every input must describe (see WordProbs)."""
     if len(paths) != len(weights) or not paths:
         raise ValueError(f"need one weight per file: {len(paths)} files, {len(weights)} weights")
     if any(w < 0 for w in weights) or not np.isclose(sum(weights), 1.0, atol=1e-6):
-        raise ValueError(f"weights must be non-negative and sum to 1, got {weights}")
-    files = [WordProbs(p) for p in paths]
+        raise XnerError("alpha", f"weights must be non-negative and sum to 1, got {weights}", "give the file `xner alpha` wrote")
+    files = [WordProbs(p, for_corpus) for p in paths]
     first = files[0]
     for path, f in zip(paths[1:], files[1:]):
         if f.label_names != first.label_names:
-            raise ValueError(f"label sets differ: {paths[0]} has {first.label_names}, {path} has {f.label_names}")
+            raise XnerError(path, f"label set {f.label_names} differs from {first.label_names} of {paths[0]}", REMAKE)
         if not np.array_equal(f.offsets, first.offsets) or f.words != first.words:
-            raise ValueError(f"{path} and {paths[0]} do not describe the same target text")
+            raise XnerError(path, f"does not describe the same target text as {paths[0]}", REMAKE)
         for key in ("lang", "split", "tokens_sha256"):
             if f.attrs.get(key) != first.attrs.get(key):
-                raise ValueError(f"{key} differs: {paths[0]} has {first.attrs.get(key)!r}, {path} has {f.attrs.get(key)!r}")
+                raise XnerError(path, f"{key} differs: {f.attrs.get(key)!r} here, {first.attrs.get(key)!r} in {paths[0]}", REMAKE)
     mixed = sum(w * f.probs.astype(np.float64) for w, f in zip(weights, files)).astype(np.float32)
     blocks = [[mixed[first.sentence_slice(i)] for i in range(first.n_sentences)]]
     attrs = {k: first.attrs[k] for k in ("lang", "split", "tokens_sha256") if k in first.attrs}

@@ -6,11 +6,13 @@ pipeline never sees IOB1 or an unknown tag.
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+from .errors import XnerError
 from .labels import DEFAULT_LABELS, to_bio
 
 DOCSTART = "-DOCSTART-"
@@ -31,13 +33,13 @@ class Sentence:
             raise ValueError(f"{len(self.tokens)} tokens but {len(self.tags)} tags")
 
 
-class ConllFormatError(ValueError):
+class ConllFormatError(XnerError):
     """A problem in a CoNLL file; the message starts with "path:line:" (1-based line)."""
 
-    def __init__(self, path, line: int, message: str):
+    def __init__(self, path, line: int, message: str, fix: str = ""):
         self.path = str(path)
         self.line = line
-        super().__init__(f"{self.path}:{line}: {message}")
+        super().__init__(f"{self.path}:{line}", message, fix)
 
 
 def _normalise(tags: list[str], scheme: str) -> list[str]:
@@ -52,11 +54,29 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         bad = data[e.start:e.end]
+        hint = "likely latin-1" if codecs.lookup(encoding).name.startswith("utf") else "wrong encoding"
         raise ConllFormatError(
-            path, line, f"cannot decode byte(s) {bad!r} as {encoding} (wrong encoding= setting?)"
+            path, line, f"cannot decode byte(s) {bad!r} as {encoding}", f"{hint}: set the language's encoding in the config"
         ) from None
+    if not codecs.lookup(encoding).name.startswith("utf") and not data.isascii() and _is_utf8(data):
+        # Non-ASCII bytes that all form valid UTF-8 sequences are almost never latin-1 text: read
+        # as latin-1 they would silently become mojibake (Ã¤ for ä).
+        first = next(i for i, b in enumerate(data) if b >= 0x80)
+        line = data.count(b"\n", 0, first) + 1
+        raise ConllFormatError(
+            path, line, f"declared {encoding} but the file is UTF-8 (multi-byte sequences from here on)",
+            "likely utf-8: set the language's encoding: utf-8 in the config",
+        )
     # A UTF-8 byte order mark would otherwise become part of the first token.
     return text.removeprefix("\ufeff")
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def read_conll(

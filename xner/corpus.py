@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Sequence
 
+from .checks import read_json
 from .conll import Sentence, read_conll, read_hf_conll
+from .errors import XnerError
 from .io import atomic_output
 
 FORMAT = "xner-corpus/1"
@@ -70,8 +72,9 @@ class TokenCorpus(NamedTuple):
     split: str
 
 
-class CorpusFileError(ValueError):
-    pass
+class CorpusFileError(XnerError):
+    def __init__(self, path, what: str, fix: str = "prepare it again: delete it and rerun the workflow"):
+        super().__init__(path, what, fix)
 
 
 def _dumps(obj) -> str:
@@ -101,26 +104,19 @@ def write_corpus(path, corpus: Corpus) -> None:
 
 
 def _load(path: Path) -> dict:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except json.JSONDecodeError as e:
-        raise CorpusFileError(f"{path}: not a valid corpus JSON file ({e})") from None
+    data = read_json(path, "corpus JSON file")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         found = data.get("format") if isinstance(data, dict) else type(data).__name__
-        raise CorpusFileError(f"{path}: format is {found!r}, expected {FORMAT!r}")
+        raise CorpusFileError(path, f"format is {found!r}, expected {FORMAT!r}", "give a corpus written by `xner prepare`")
     missing = [k for k in _KEYS if k not in data]
     if missing:
-        raise CorpusFileError(f"{path}: missing field(s) {', '.join(missing)}")
+        raise CorpusFileError(path, f"missing field(s) {', '.join(missing)}")
     return data
 
 
 def _check(path: Path, what: str, recorded, actual) -> None:
     if recorded != actual:
-        raise CorpusFileError(
-            f"{path}: {what} mismatch (file says {recorded}, content gives {actual}); "
-            "the file was edited or damaged, prepare it again"
-        )
+        raise CorpusFileError(path, f"{what} mismatch (file says {recorded}, content gives {actual}): edited or damaged")
 
 
 def read_corpus(path) -> Corpus:
@@ -130,7 +126,7 @@ def read_corpus(path) -> Corpus:
     try:
         sentences = [Sentence(tuple(s["tokens"]), tuple(s["tags"])) for s in data["sentences"]]
     except (KeyError, TypeError, ValueError) as e:
-        raise CorpusFileError(f"{path}: malformed sentence entry ({e})") from None
+        raise CorpusFileError(path, f"malformed sentence entry ({e})") from None
     corpus = Corpus(data["lang"], data["split"], list(data["label_names"]), sentences, data["source"])
     _check(path, "n_sentences", data["n_sentences"], len(sentences))
     _check(path, "n_words", data["n_words"], corpus.n_words)
@@ -146,7 +142,7 @@ def read_corpus_tokens(path) -> TokenCorpus:
     try:
         token_lists = [tuple(s["tokens"]) for s in data["sentences"]]
     except (KeyError, TypeError) as e:
-        raise CorpusFileError(f"{path}: malformed sentence entry ({e})") from None
+        raise CorpusFileError(path, f"malformed sentence entry ({e})") from None
     digest = tokens_sha256(token_lists)
     _check(path, "tokens_sha256", data["tokens_sha256"], digest)
     return TokenCorpus(token_lists, digest, list(data["label_names"]), data["lang"], data["split"])
@@ -182,26 +178,26 @@ def prepare_corpus(
     fmt = source_spec.get("format")
     if fmt == "conll":
         if "path" not in source_spec:
-            raise ValueError(f"{key}: format 'conll' needs a 'path' (the folder with {split}.txt)")
+            raise XnerError(key, "format 'conll' needs a 'path'", f"the folder with {split}.txt")
         folder = Path(source_spec["path"])
         encoding = source_spec.get("encoding", "utf-8")
         scheme = source_spec.get("scheme", "auto")
         if not folder.is_dir():
-            raise FileNotFoundError(f"{key}.path: folder {folder} does not exist")
+            raise XnerError(f"{key}.path", f"folder {folder} does not exist", "check data.conll_dir or the path")
         file = folder / f"{split}.txt"
         if not file.is_file():
-            raise FileNotFoundError(f"{key}.path: {file} does not exist (expected {split}.txt in {folder})")
+            raise XnerError(f"{key}.path", f"{file} does not exist", f"put {split}.txt in {folder}")
         sentences = read_conll(file, encoding=encoding, label_names=label_names, scheme=scheme)
         source = f"{file} (encoding={encoding}, scheme={scheme})"
     elif fmt == "hf":
         missing = [k for k in ("dataset", "revision") if k not in source_spec]
         if missing:
-            raise ValueError(f"{key}: format 'hf' needs {', '.join(missing)}")
+            raise XnerError(key, f"format 'hf' needs {', '.join(missing)}")
         dataset, config, revision = source_spec["dataset"], source_spec.get("config"), source_spec["revision"]
         sentences = read_hf_conll(dataset, config, _HF_SPLITS.get(split, split), revision, label_names)
         source = f"hf:{dataset}" + (f"/{config}" if config else "") + f"@{revision} split={split}"
     else:
-        raise ValueError(f"{key}.format must be 'conll' or 'hf', got {fmt!r}")
+        raise XnerError(f"{key}.format", f"must be 'conll' or 'hf', got {fmt!r}")
 
     total = len(sentences)
     sentences = subsample(sentences, max_sentences, seed)

@@ -1,16 +1,17 @@
 """Score predictions against gold tags: seqeval entity-level P/R/F1, default and strict (per split)."""
 
 from .corpus import read_corpus
+from .errors import XnerError
 from .io import write_json
 from .metrics import score
 from .softlabels import WordProbs
 
 
 def score_predictions(predictions_path, gold_path) -> dict:
-    pred, gold = WordProbs(predictions_path), read_corpus(gold_path)
-    gold_tokens = [list(s.tokens) for s in gold.sentences]
-    if pred.token_lists() != gold_tokens:
-        raise ValueError(f"{predictions_path} does not describe the sentences of {gold_path}")
+    gold = read_corpus(gold_path)
+    pred = WordProbs(predictions_path, for_corpus=gold)
+    if set(pred.label_names) != set(gold.label_names):
+        raise XnerError(predictions_path, f"label set {pred.label_names} differs from {gold.label_names} of {gold_path}", "predict with a model of this label set")
     result = score([list(s.tags) for s in gold.sentences], pred.tag_lists())
     result["predictions"] = str(predictions_path)
     result["gold"] = {"path": str(gold_path), "sha256": gold.sha256}

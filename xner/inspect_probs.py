@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 
+from .errors import XnerError
 from .softlabels import WordProbs
 
 
@@ -30,7 +31,7 @@ def summary(probs: WordProbs) -> dict:
 def sentence_text(probs: WordProbs, index: int) -> str:
     """One sentence as `word [LABEL, p]`, the style of the paper's Figure 4."""
     if not 0 <= index < probs.n_sentences:
-        raise IndexError(f"sentence {index} out of range (the file has {probs.n_sentences})")
+        raise XnerError("--sentence", f"{index} is out of range: {probs.path} has {probs.n_sentences} sentences", f"give 0 to {probs.n_sentences - 1}")
     rows = probs.probs[probs.sentence_slice(index)]
     words = probs.words[probs.sentence_slice(index)]
     return " ".join(f"{w} [{probs.label_names[r.argmax()]}, {r.max():.2f}]" for w, r in zip(words, rows))
@@ -38,9 +39,9 @@ def sentence_text(probs: WordProbs, index: int) -> str:
 
 def agreement(a: WordProbs, b: WordProbs) -> dict:
     if a.words != b.words or not np.array_equal(a.offsets, b.offsets):
-        raise ValueError(f"{a.path} and {b.path} do not describe the same text")
+        raise XnerError(b.path, f"does not describe the same text as {a.path}", "compare files over one corpus")
     if a.label_names != b.label_names:
-        raise ValueError(f"{a.path} and {b.path} have different label sets")
+        raise XnerError(b.path, f"label set {b.label_names} differs from {a.label_names} of {a.path}", "compare files with one label set")
     best_a, best_b = a.probs.argmax(1), b.probs.argmax(1)
     outside = a.label_names.index("O") if "O" in a.label_names else -1
     entity = (best_a != outside) | (best_b != outside)

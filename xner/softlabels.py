@@ -16,6 +16,8 @@ import h5py
 import numpy as np
 
 from . import __version__
+from .corpus import tokens_sha256
+from .errors import XnerError
 from .io import atomic_output
 
 FORMAT = "xner-word-probs/1"
@@ -61,19 +63,64 @@ def write_word_probs(path, token_lists, prob_blocks, label_names, attrs: dict) -
         f.attrs.update({k: ("" if v is None else v) for k, v in attrs.items()})
 
 
-class WordProbs:
-    """Read a word-probability file; everything is loaded on first use (files are a few MB)."""
+ROW_SUM_TOLERANCE = 1e-3
+REMAKE = "delete it and rerun the job that wrote it"
 
-    def __init__(self, path):
+
+class WordProbs:
+    """Read a word-probability file; everything is loaded on first use (files are a few MB).
+
+    Reading checks the contract every consumer relies on: the xner format, a consistent layout,
+    words that match the recorded tokens_sha256, one column per label, finite rows summing to 1.
+    `for_corpus` (a TokenCorpus) also requires the lang, split and tokens_sha256 of that corpus.
+    """
+
+    def __init__(self, path, for_corpus=None):
         self.path = Path(path)
-        with h5py.File(self.path, "r") as f:
-            if f.attrs.get("format") != FORMAT:
-                raise ValueError(f"{self.path}: not an xner word-probability file (format={f.attrs.get('format')!r})")
-            self.attrs = {k: _plain(v) for k, v in f.attrs.items()}
-            self.offsets = f["offsets"][:]
-            self.probs = f["probs"][:]
-            self.words = [w.decode() if isinstance(w, bytes) else w for w in f["words"][:]]
-        self.label_names = list(self.attrs["label_names"])
+        try:
+            with h5py.File(self.path, "r") as f:
+                if f.attrs.get("format") != FORMAT:
+                    raise XnerError(self.path, f"not an xner word-probability file (format={f.attrs.get('format')!r})", "give a file written by xner predict or combine")
+                self.attrs = {k: _plain(v) for k, v in f.attrs.items()}
+                self.offsets = f["offsets"][:]
+                self.probs = f["probs"][:]
+                self.words = [w.decode() if isinstance(w, bytes) else w for w in f["words"][:]]
+        except FileNotFoundError:
+            raise XnerError(self.path, "file does not exist", "check the path") from None
+        except (OSError, KeyError) as e:
+            raise XnerError(self.path, f"not a readable HDF5 word-probability file ({str(e).splitlines()[0]})", REMAKE) from None
+        self.label_names = list(self.attrs.get("label_names", []))
+        self._check_contract()
+        if for_corpus is not None:
+            self._check_belongs_to(for_corpus)
+
+    def _check_contract(self) -> None:
+        def fail(what):
+            raise XnerError(self.path, what, REMAKE)
+
+        if self.probs.ndim != 2 or self.probs.shape[1] != len(self.label_names):
+            fail(f"probabilities of shape {self.probs.shape} for {len(self.label_names)} labels")
+        o = self.offsets
+        if len(o) == 0 or o[0] != 0 or o[-1] != len(self.probs) or (np.diff(o) < 0).any() or len(self.words) != len(self.probs):
+            fail(f"inconsistent layout: {len(self.probs)} rows, {len(self.words)} words, offsets ending at {o[-1] if len(o) else None}")
+        finite = np.isfinite(self.probs).all(axis=1)
+        if not finite.all():
+            fail(f"{int((~finite).sum())} row(s) with NaN or infinite values, the first at word {int(np.argmin(finite))}")
+        off = np.abs(self.probs.sum(axis=1, dtype=np.float64) - 1) > ROW_SUM_TOLERANCE
+        if off.any():
+            first = int(np.argmax(off))
+            fail(f"{int(off.sum())} row(s) do not sum to 1, the first at word {first} (sum {self.probs[first].sum():.4f})")
+        recorded = self.attrs.get("tokens_sha256")
+        if recorded != tokens_sha256(self.token_lists()):
+            fail(f"words do not match the recorded tokens_sha256 {recorded!r}: edited or damaged")
+
+    def _check_belongs_to(self, corpus) -> None:
+        for key in ("lang", "split", "tokens_sha256"):
+            if self.attrs.get(key) != getattr(corpus, key):
+                raise XnerError(
+                    self.path, f"{key} is {self.attrs.get(key)!r} but the corpus it is meant for has {getattr(corpus, key)!r}",
+                    "these are labels of another text: " + REMAKE,
+                )
 
     @property
     def n_sentences(self) -> int:

@@ -1,0 +1,117 @@
+"""Checks of what a user hands in (numbers, JSON and YAML files, encoders), failing with XnerError.
+
+The workflow runs the same encoder check when it starts, so a model that cannot be loaded stops
+the run before any job instead of minutes into it.
+"""
+
+import argparse
+import json
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlparse
+
+from .errors import XnerError
+
+# --- numbers on the command line (argparse `type=` functions) ---------------------------------
+
+
+def _number(kind, test, wanted):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if not test(value):
+            raise argparse.ArgumentTypeError(f"{text} is not {wanted}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+positive_int = _number(int, lambda v: v >= 1, ">= 1")
+non_negative_int = _number(int, lambda v: v >= 0, ">= 0")
+positive_float = _number(float, lambda v: v > 0 and v != float("inf"), "a finite number > 0")
+non_negative_float = _number(float, lambda v: 0 <= v < float("inf"), "a finite number >= 0")
+fraction = _number(float, lambda v: 0 <= v <= 1, "between 0 and 1")
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+def read_json(path, what: str = "JSON file"):
+    """A JSON file's content; an unreadable or malformed file is an XnerError naming it (and the line)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise XnerError(path, f"{what} does not exist", "check the path") from None
+    except UnicodeDecodeError as e:
+        raise XnerError(path, f"not a {what}: byte {e.start} is not UTF-8", "give the file xner wrote") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise XnerError(f"{path}:{e.lineno}", f"not a {what}: {e.msg} at column {e.colno}", "give the file xner wrote") from None
+
+
+def read_yaml(path):
+    """A YAML file's content; a syntax error names the file and line."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            return yaml.safe_load(f)
+    except FileNotFoundError:
+        raise XnerError(path, "YAML file does not exist", "check the path") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else path
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise XnerError(where, f"invalid YAML: {problem}", "fix the indentation or quoting there") from None
+
+
+# --- encoders and models -----------------------------------------------------------------------
+
+HUB_PROBE_TIMEOUT_S = 3
+
+
+def hub_offline() -> bool:
+    return any(os.environ.get(v, "") not in ("", "0", "false", "False") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> bool:
+    from huggingface_hub import constants
+
+    url = urlparse(constants.ENDPOINT)
+    try:
+        socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https" else 80)), timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def check_model_source(name: str, key: str) -> str:
+    """`name` is a local model folder or a hub id that can be loaded now; return how it resolves.
+
+    A folder must hold config.json. A hub id must be in the local cache, or the hub reachable and
+    offline mode off. `key` is the option or config key that gave `name`, for the message.
+    """
+    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        if not (folder / "config.json").is_file():
+            raise XnerError(key, f"folder {name} holds no config.json, so it is not a model", "give a model folder")
+        return "local folder"
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        raise XnerError(key, f"{name} does not exist and is not a hub id", "give an existing model folder or a hub id") from None
+    if isinstance(try_to_load_from_cache(name, "config.json"), str):
+        return "hub id, in the local cache"
+    if hub_offline():
+        raise XnerError(key, f"hub model {name} is not in the local cache and offline mode is set", "download it once online, or give a local folder")
+    if not hub_reachable():
+        raise XnerError(key, f"hub model {name} is not in the local cache and the hub cannot be reached", "go online, or give a local folder")
+    return "hub id"
