@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -15,6 +16,27 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_CONLL = REPO.parent / "shared" / "data" / "conll"
 # Training flags for toy teachers and students: a few seconds each.
 FAST = ["--epochs", "2", "--batch-size", "8", "--lr", "1e-3", "--freeze-layers", "1", "--max-length", "32", "--device", "cpu"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def offline_hub(tmp_path_factory):
+    """No test reaches the hub (offline mode in every Snakemake and xner subprocess). The paper's
+    encoder is "cached" as its config.json alone, so that dry runs of the paper's config pass the
+    workflow's encoder check; no test loads it."""
+    cache = tmp_path_factory.mktemp("hub")
+    model = cache / "models--bert-base-multilingual-cased"
+    (model / "snapshots" / "0").mkdir(parents=True)
+    (model / "snapshots" / "0" / "config.json").write_text("{}")
+    (model / "refs").mkdir()
+    (model / "refs" / "main").write_text("0")
+    saved = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "HF_HUB_CACHE")}
+    os.environ.update(HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(cache))
+    yield cache
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

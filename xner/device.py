@@ -4,6 +4,8 @@ import os
 
 import torch
 
+from .errors import XnerError
+
 
 def resolve_device(name: str = "auto") -> torch.device:
     """Map the config's `device` setting (auto, cpu, cuda) to a torch device.
@@ -16,9 +18,7 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name == "cuda":
         if not torch.cuda.is_available():
             visible = os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>")
-            raise RuntimeError(
-                f"device: cuda was asked for but no CUDA device is usable (CUDA_VISIBLE_DEVICES={visible})"
-            )
+            raise XnerError("--device", f"cuda was asked for but no CUDA device is usable (CUDA_VISIBLE_DEVICES={visible})", "use --device cpu or auto")
         return torch.device("cuda")
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

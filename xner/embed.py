@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 import xner
 from xner.device import resolve_device
+from xner.errors import XnerError
 from xner.io import atomic_output
 
 log = logging.getLogger("xner.embed")
@@ -135,8 +136,15 @@ def _python(value):
 
 def read_embeddings(path: str | os.PathLike) -> tuple[np.ndarray, dict]:
     """Read (float32 [N, d] embeddings, attrs dict) written by `write_embeddings`."""
-    with h5py.File(path, "r") as fh:
-        dset = fh[DATASET]
-        array = np.asarray(dset[...], dtype=np.float32)
-        attrs = {key: _python(value) for key, value in dset.attrs.items()}
+    try:
+        with h5py.File(path, "r") as fh:
+            dset = fh[DATASET]
+            array = np.asarray(dset[...], dtype=np.float32)
+            attrs = {key: _python(value) for key, value in dset.attrs.items()}
+    except FileNotFoundError:
+        raise XnerError(path, "file does not exist", "check the path") from None
+    except (OSError, KeyError) as e:
+        raise XnerError(path, f"not a readable embeddings file ({str(e).splitlines()[0]})", "delete it and rerun `xner embed`") from None
+    if array.ndim != 2 or not np.isfinite(array).all():
+        raise XnerError(path, f"embeddings must be a finite [N, d] array, got shape {array.shape}", "delete it and rerun `xner embed`")
     return array, attrs

@@ -10,6 +10,8 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForTokenClassification, AutoTokenizer
 
+from .errors import XnerError
+
 
 def new_model(encoder: str, label_names: list[str], dropout: float = 0.1):
     """A fresh classifier head on a pre-trained encoder (an HF model id or a local folder)."""
@@ -39,7 +41,7 @@ def freeze(model, embeddings: bool, bottom_layers: int) -> None:
         base.embeddings.requires_grad_(False)
     layers = base.encoder.layer
     if bottom_layers > len(layers):
-        raise ValueError(f"freeze_layers={bottom_layers} but the encoder has {len(layers)} layers")
+        raise XnerError("--freeze-layers", f"{bottom_layers} but the encoder has {len(layers)} layers", f"give 0 to {len(layers)}")
     for layer in layers[:bottom_layers]:
         layer.requires_grad_(False)
 

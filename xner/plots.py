@@ -6,7 +6,6 @@ atomically, so an interrupted job never leaves a figure that looks finished.
 """
 
 import csv
-import json
 import math
 import os
 import re
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import read_json
 from .io import atomic_output
 
 
@@ -55,7 +55,7 @@ def read_alpha(paths):
     """{target: {source: [α, one per file (seed)]}} of one method, and that method."""
     methods, found = set(), defaultdict(lambda: defaultdict(list))
     for path in paths:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = read_json(path, "alpha JSON file")
         methods.add(data["method"])
         target = data["target"]["lang"]
         for source, value in data["alpha"].items():
@@ -104,7 +104,7 @@ def alpha_figure(paths, out_png) -> None:
 
 def read_summary(folder):
     """(role, language the model is for, seed, history) of a model folder's training_summary.json."""
-    summary = json.loads((Path(folder) / "training_summary.json").read_text(encoding="utf-8"))
+    summary = read_json(Path(folder) / "training_summary.json", "training summary")
     role = summary.get("role", "model")
     if role == "teacher":
         lang = summary.get("train_corpus", {}).get("lang")

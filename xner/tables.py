@@ -1,11 +1,11 @@
 """Result tables: measured rows (mean ± std over seeds, test F1 in %) beside the paper's reported ones."""
 
 import csv
-import json
 from collections import defaultdict
 
 import numpy as np
 
+from .checks import read_json
 from .io import atomic_output
 
 TARGETS = ["es", "nl", "de"]
@@ -69,7 +69,7 @@ def load_metrics(paths):
     """{(system, target): [test F1 in %, one per seed]} plus the strict-mode counterpart."""
     f1, strict = defaultdict(list), defaultdict(list)
     for path in paths:
-        m = json.loads(open(path, encoding="utf-8").read())
+        m = read_json(path, "metrics JSON file")
         f1[(m["system"], m["target"])].append(100 * m["test"]["default"]["f1"])
         strict[(m["system"], m["target"])].append(100 * m["test"]["strict"]["f1"])
     return f1, strict
@@ -145,7 +145,7 @@ def alpha_summary(alpha_paths) -> str:
     """Mean α over seeds per (method, target), for the notes under Tables 3 and 5."""
     found = defaultdict(list)
     for path in alpha_paths:
-        a = json.loads(open(path, encoding="utf-8").read())
+        a = read_json(path, "alpha JSON file")
         found[(a["method"], a["target"]["lang"])].append(a["alpha"])
     if not found:
         return ""

@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 from .corpus import read_corpus
+from .errors import XnerError
 from .io import atomic_output
 from .metrics import score
 from .model import new_model, save_model
@@ -19,7 +20,7 @@ def train_teacher(encoder, train_path, dev_path, out_dir, settings: TrainSetting
     train, dev = read_corpus(train_path), read_corpus(dev_path)
     label_names = train.label_names
     if dev.label_names != label_names:
-        raise ValueError(f"{train_path} and {dev_path} have different label sets")
+        raise XnerError(dev_path, f"label set {dev.label_names} differs from {label_names} of {train_path}", "prepare both with one label set")
     tokenizer = AutoTokenizer.from_pretrained(encoder)
     seed_everything(settings.seed)  # the fresh linear layer is drawn here: same seed, same model
     model = new_model(encoder, label_names, dropout)

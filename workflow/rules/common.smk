@@ -3,17 +3,30 @@ import os
 import shlex
 from pathlib import Path
 
-import yaml
 from snakemake.utils import update_config, validate
 
+from xner.checks import check_config, check_hub_data, read_yaml
+from xner.errors import XnerError
+
+
+def stop(error):
+    """A mistake in the config: one line before any job (raising would add Snakemake's traceback)."""
+    sys.exit(f"xner workflow: error: {error}")
+
+
 # config.yaml (beside the Snakefile) holds every default; --configfile / --config override keys.
-_defaults = yaml.safe_load(
-    open(Path(workflow.basedir) / "config.yaml", encoding="utf-8")
-)
+try:
+    _defaults = read_yaml(Path(workflow.basedir) / "config.yaml")
+except XnerError as e:
+    stop(e)
 update_config(_defaults, config)
 config.clear()
 config.update(_defaults)
 validate(config, "../schemas/config.schema.yaml")
+try:
+    check_config(config)
+except XnerError as e:
+    stop(e)
 
 METHODS = ["avg", "sim", "cosine", "l2"]
 SEEDS = [str(s) for s in config["seeds"]]
@@ -21,11 +34,7 @@ SEEDS = [str(s) for s in config["seeds"]]
 
 def language_source(lang):
     """The data entry `xner prepare` reads for `lang`: a CoNLL folder, else the hub, else None."""
-    entry = config["data"]["languages"].get(lang)
-    if entry is None:
-        raise ValueError(
-            f"config: languages lists {lang!r} but data.languages.{lang} is missing"
-        )
+    entry = config["data"]["languages"][lang]
     # Relative data paths are relative to the workflow's folder, wherever Snakemake runs.
     folder = Path(
         os.path.normpath(
@@ -55,18 +64,29 @@ def corpus_source_file(wc):
     )
 
 
-LANGS = []
+LANGS, _read_from = [], []
 for _lang in config["languages"]:
-    if language_source(_lang) is None:
+    _source = language_source(_lang)
+    if _source is None:
         print(
             f"xner: no data for {_lang!r}: {config['data']['conll_dir']}/{_lang} does not exist and "
             f"data.languages.{_lang} names no hub dataset; {_lang!r} is left out of every table.",
             file=sys.stderr,
         )
-    else:
-        LANGS.append(_lang)
+        continue
+    LANGS.append(_lang)
+    _read_from.append(
+        f"{_lang} from {_source['path']}"
+        if _source["format"] == "conll"
+        else f"{_lang} from the hub ({_source['dataset']}, no folder {config['data']['conll_dir']}/{_lang})"
+    )
 if not LANGS:
-    raise ValueError("config: no language has data (see the messages above)")
+    stop("config: data.conll_dir: no language has data (put <lang>/train.txt there)")
+print(f"xner: data: {'; '.join(_read_from)}", file=sys.stderr)
+try:
+    check_hub_data([l for l in LANGS if language_source(l)["format"] == "hf"])
+except XnerError as e:
+    stop(e)
 
 SINGLE_SOURCE = config["single_source"]["source"]
 SINGLE_TARGETS = [
