@@ -11,6 +11,7 @@ from collections import defaultdict
 import numpy as np
 
 from .corpus import read_corpus
+from .errors import XnerError
 from .io import atomic_output
 from .softlabels import WordProbs
 
@@ -20,10 +21,10 @@ BINS = np.round(np.arange(0.1, 1.01, 0.1), 1)  # intervals [0.1,0.2) … [0.9,1.
 def corrections(teacher: WordProbs, student: WordProbs, gold_tags):
     """Per mispredicted word: (teacher probability, corrected by the student?)."""
     if teacher.words != student.words:
-        raise ValueError(f"{teacher.path} and {student.path} describe different text")
+        raise XnerError(student.path, f"describes another text than {teacher.path}", "give files over one corpus")
     label_id = {name: i for i, name in enumerate(teacher.label_names)}
     if student.label_names != teacher.label_names:
-        raise ValueError("teacher and student use different label sets")
+        raise XnerError(student.path, f"label set differs from that of {teacher.path}", "give files with one label set")
     gold = np.array([label_id[t] for tags in gold_tags for t in tags])
     t_best, s_best = teacher.probs.argmax(1), student.probs.argmax(1)
     wrong = t_best != gold
@@ -35,7 +36,8 @@ def figure5(cases, out_csv, out_png, out_cases, max_examples=5) -> None:
     pooled = defaultdict(lambda: ([], []))
     examples = []
     for target, teacher_path, student_path, gold_path in cases:
-        teacher, student, gold = WordProbs(teacher_path), WordProbs(student_path), read_corpus(gold_path)
+        gold = read_corpus(gold_path)
+        teacher, student = WordProbs(teacher_path, for_corpus=gold), WordProbs(student_path, for_corpus=gold)
         gold_tags = [list(s.tags) for s in gold.sentences]
         probs, fixed = corrections(teacher, student, gold_tags)
         pooled[target][0].append(probs)

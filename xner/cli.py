@@ -6,6 +6,7 @@ import sys
 
 from .checks import check_model_source, fraction, non_negative_float, non_negative_int, positive_float, positive_int, read_json
 from .errors import OneLineParser, XnerError, reported
+from .io import remove_stale_temporaries
 
 
 def _training_args(p, lr):
@@ -196,6 +197,9 @@ def main(argv=None):
 
         torch.set_num_threads(args.threads)
     handler = globals()["cmd_" + args.command.replace("-", "_")]
+    for out in (getattr(args, k, None) for k in ("out", "out_csv", "out_png", "out_cases")):
+        if out:  # a job that starts again first removes what its killed predecessor left
+            remove_stale_temporaries(out)
     with reported(f"xner {args.command}", args.debug):
         handler(args)
 

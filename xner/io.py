@@ -1,6 +1,7 @@
 """Atomic outputs: an interrupted job never leaves a file or folder that looks finished."""
 
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ def atomic_output(path: str | Path, directory: bool = False):
     """Yield a temporary sibling path; move it onto `path` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     _remove(tmp)
     if directory:
@@ -27,6 +29,25 @@ def atomic_output(path: str | Path, directory: bool = False):
 def write_json(path: str | Path, data) -> None:
     with atomic_output(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def remove_stale_temporaries(path: str | Path) -> None:
+    """Remove what killed writers of `path` left behind (.name.tmp-PID of a process that is gone)."""
+    path = Path(path)
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.tmp-*"):
+        pid = tmp.name.rpartition("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            _remove(tmp)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _remove(path: Path) -> None:

@@ -121,7 +121,10 @@ PACKAGE = Path(workflow.basedir) / "xner"
 
 
 def code(*modules):
-    return [str(PACKAGE / f"{m}.py") for m in ("__init__", "cli", "io") + modules]
+    return [
+        str(PACKAGE / f"{m}.py")
+        for m in ("__init__", "cli", "io", "errors", "checks") + modules
+    ]
 
 
 NETWORK_CODE = ("device", "features", "model")

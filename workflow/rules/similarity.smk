@@ -54,7 +54,8 @@ rule combine_softlabels:
     input:
         unpack(teacher_files("results/softlabels/{src}/{tgt}/seed{seed}.h5")),
         alpha="results/alpha/{method}/{tgt}/seed{seed}.json",
-        code=code("combine", "softlabels"),
+        corpus="results/corpora/{tgt}/train.json",
+        code=code("combine", "softlabels", "corpus"),
     output:
         "results/softlabels/multi-{method}/{tgt}/seed{seed}.h5",
     log:
@@ -69,7 +70,8 @@ rule combine_softlabels:
             f"--input {s}={input[s]}" for s in sources_of(wc.tgt)
         ),
     shell:
-        "xner combine --alpha {input.alpha} {params.inputs} --out {output} 2> {log}"
+        "xner combine --alpha {input.alpha} {params.inputs} --expect-corpus {input.corpus}"
+        " --out {output} 2> {log}"
 
 
 # MT-avg / MT-sim (Table 4): the weighted teachers applied to the target test set, no student.
@@ -81,7 +83,8 @@ use rule combine_softlabels as predict_mt with:
             )
         ),
         alpha="results/alpha/{method}/{tgt}/seed{seed}.json",
-        code=code("combine", "softlabels"),
+        corpus="results/corpora/{tgt}/{split}.json",
+        code=code("combine", "softlabels", "corpus"),
     output:
         "results/predictions/mt-{method}/{tgt}/seed{seed}/{split}.h5",
     log:

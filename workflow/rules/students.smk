@@ -2,8 +2,17 @@ rule train_student:
     input:
         softlabels=student_softlabels,
         start=student_start_teachers,
+        corpus="results/corpora/{tgt}/train.json",
         encoder=encoder_input(STUDENT_ENCODER),
-        code=code("student", "train", "agreement", "predict", "softlabels", *NETWORK_CODE),
+        code=code(
+            "student",
+            "train",
+            "agreement",
+            "predict",
+            "softlabels",
+            "corpus",
+            *NETWORK_CODE,
+        ),
     output:
         directory("results/students/{kind}-{teachers}/{tgt}/seed{seed}"),
     log:
@@ -22,5 +31,6 @@ rule train_student:
         hard=lambda wc: "--hard" if wc.kind == "hl" else "",
     shell:
         "xner train-student --encoder {params.encoder} --softlabels {input.softlabels} {params.hard}"
+        " --expect-corpus {input.corpus}"
         " --seed {wildcards.seed} {params.hyper} {params.runtime} --threads {threads}"
         " --out {output} 2> {log}"
