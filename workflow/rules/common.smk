@@ -24,7 +24,8 @@ config.clear()
 config.update(_defaults)
 validate(config, "../schemas/config.schema.yaml")
 try:
-    check_config(config)
+    for _warning in check_config(config):
+        print(f"xner workflow: warning: {_warning}", file=sys.stderr)
 except XnerError as e:
     stop(e)
 

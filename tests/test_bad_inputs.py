@@ -1,0 +1,476 @@
+"""Bad input never trains silently and never ends in a traceback.
+
+Each case gives one bad file, config key or number and asserts: exit status 2 (1 for the workflow),
+one line `xner <command>: error: ...` naming the file, line, option or key, no traceback, and no
+output that looks finished.
+"""
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+
+from workflow_helpers import REPO, SNAKEMAKE, snakemake, write_config
+from xner.checks import read_yaml
+from xner.cli import main
+from xner.corpus import read_corpus_tokens
+from xner.errors import XnerError
+from xner.labels import DEFAULT_LABELS
+from xner.softlabels import write_word_probs
+
+
+@pytest.fixture(autouse=True)
+def no_stale_log_handler():
+    """`xner` logs to the stderr of its first in-process call; pytest has closed that one since."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if type(h) is logging.StreamHandler]:
+        root.removeHandler(handler)
+
+
+def fails(capsys, argv, *named):
+    """Run `xner argv` in-process: exit status 2, no traceback, and one error line, the last thing
+    on stderr (after any progress output), that contains every `named`."""
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(a) for a in argv])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    errors = [line for line in lines if line.startswith("xner ")]
+    assert errors == lines[-1:], err
+    assert lines[-1].startswith(f"xner {argv[0]}: error: "), lines[-1]
+    for name in named:
+        assert str(name) in lines[-1], (name, lines[-1])
+    return lines[-1]
+
+
+def nothing_finished(out):
+    """No output and no temporary file left beside it."""
+    assert not out.exists()
+    assert not list(out.parent.glob(f".{out.name}.tmp-*"))
+
+
+# --- CoNLL files and `xner prepare` ----------------------------------------------------------------
+
+
+def prepare(tmp_path, text: bytes, encoding="utf-8", split="train"):
+    folder = tmp_path / "xx"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{split}.txt").write_bytes(text)
+    source = json.dumps({"format": "conll", "path": str(folder), "encoding": encoding, "scheme": "auto"})
+    return ["prepare", "--lang", "xx", "--split", "train", "--source", source, "--labels", ",".join(DEFAULT_LABELS), "--out", tmp_path / "c.json"]
+
+
+@pytest.mark.parametrize(
+    "text, encoding, named",
+    [
+        (b"Hof O\nsagte B-PERSON\n", "utf-8", ["train.txt:2", "unknown tag 'B-PERSON'"]),
+        (b"Hof O\nsagte\n", "utf-8", ["train.txt:2", "one column"]),
+        (b"\n\n", "utf-8", ["train.txt:3", "empty file"]),
+        ("Hof O\n\nMüller B-PER\n".encode(), "latin-1", ["train.txt:3", "likely utf-8"]),
+        ("Hof O\n\nMüller B-PER\n".encode("latin-1"), "utf-8", ["train.txt:3", "likely latin-1"]),
+    ],
+    ids=["unknown-tag", "one-column", "empty", "utf8-declared-latin1", "latin1-declared-utf8"],
+)
+def test_bad_conll_file(tmp_path, capsys, text, encoding, named):
+    fails(capsys, prepare(tmp_path, text, encoding), *named)
+    nothing_finished(tmp_path / "c.json")
+
+
+def test_real_german_conll_passes_the_encoding_check():
+    """The check must not refuse real data: the shipped German files are UTF-8."""
+    from xner.conll import read_conll
+
+    german = REPO.parent / "shared/data/conll/de/train.txt"
+    if not german.exists():
+        pytest.skip("real CoNLL data not present")
+    assert len(read_conll(german, encoding="utf-8")) > 10000
+    with pytest.raises(XnerError, match="likely utf-8"):
+        read_conll(german, encoding="latin-1")
+
+
+def test_missing_data_folder(tmp_path, capsys):
+    source = json.dumps({"format": "conll", "path": str(tmp_path / "nowhere"), "encoding": "utf-8"})
+    fails(capsys, ["prepare", "--lang", "de", "--split", "dev", "--source", source, "--labels", "O", "--out", tmp_path / "c.json"], "data.de.path", "nowhere")
+
+
+def test_missing_split_file(tmp_path, capsys):
+    argv = prepare(tmp_path, b"Hof O\n")
+    argv[argv.index("--split") + 1] = "dev"
+    fails(capsys, argv, "data.xx.path", "dev.txt")
+
+
+def test_source_that_is_not_json(tmp_path, capsys):
+    argv = prepare(tmp_path, b"Hof O\n")
+    argv[argv.index("--source") + 1] = "{format: conll"
+    fails(capsys, argv, "--source", "not JSON")
+
+
+# --- corpus JSON ---------------------------------------------------------------------------------
+
+
+def corpus_copy(tmp_path, toy_corpora, edit):
+    path = tmp_path / "corpus.json"
+    path.write_bytes(edit(toy_corpora["es", "train"].read_bytes()))
+    return path
+
+
+@pytest.mark.parametrize(
+    "edit, named",
+    [
+        (lambda b: b[: len(b) // 2], [":", "not a corpus JSON file"]),  # truncated: names the line
+        (lambda b: b.replace(b'"Madrid"', b'"Toledo"', 1), ["tokens_sha256 mismatch"]),
+        (lambda b: b.replace(b"xner-corpus/1", b"xner-corpus/9"), ["format is 'xner-corpus/9'"]),
+        (lambda b: b"\xff\xfe" + b, ["is not UTF-8"]),
+    ],
+    ids=["truncated", "edited-token", "other-format", "not-utf8"],
+)
+def test_bad_corpus_file(tmp_path, capsys, toy_corpora, edit, named):
+    path = corpus_copy(tmp_path, toy_corpora, edit)
+    fails(capsys, ["encoder-tiny", "--corpus", path, "--out", tmp_path / "enc"], path, *named)
+    nothing_finished(tmp_path / "enc")
+
+
+def test_missing_corpus_file(tmp_path, capsys):
+    fails(capsys, ["encoder-tiny", "--corpus", tmp_path / "none.json", "--out", tmp_path / "enc"], "none.json", "does not exist")
+
+
+# --- soft-label files (HDF5) and their contract ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def es_tokens(toy_corpora):
+    return read_corpus_tokens(toy_corpora["es", "train"])
+
+
+def soft_file(path, corpus, rows=None, attrs=None):
+    """A soft-label file for `corpus`; `rows(probs)` may spoil the probabilities."""
+    rng = np.random.default_rng(0)
+    probs = [rng.dirichlet(np.ones(len(DEFAULT_LABELS)), len(t)).astype(np.float32) for t in corpus.token_lists]
+    if rows is not None:
+        rows(probs)
+    recorded = {"lang": corpus.lang, "split": corpus.split, "tokens_sha256": corpus.tokens_sha256}
+    write_word_probs(path, corpus.token_lists, [probs], DEFAULT_LABELS, recorded | (attrs or {}))
+    return path
+
+
+def with_nan(probs):
+    probs[3][1] = np.nan
+
+
+def unnormalised(probs):
+    probs[0][0] *= 2
+
+
+def test_soft_labels_with_nan_rows_never_train(tmp_path, capsys, toy_corpora, tiny_encoder, es_tokens):
+    soft = soft_file(tmp_path / "s.h5", es_tokens, with_nan)
+    out = tmp_path / "student"
+    fails(capsys, ["train-student", "--encoder", tiny_encoder, "--softlabels", soft, "--out", out], soft, "NaN")
+    nothing_finished(out)
+
+
+def test_soft_labels_of_another_split_never_train(tmp_path, capsys, toy_corpora, tiny_encoder):
+    soft = soft_file(tmp_path / "s.h5", read_corpus_tokens(toy_corpora["es", "dev"]))
+    out = tmp_path / "student"
+    argv = ["train-student", "--encoder", tiny_encoder, "--softlabels", soft, "--expect-corpus", toy_corpora["es", "train"], "--out", out]
+    fails(capsys, argv, soft, "split is 'dev'", "'train'")
+    nothing_finished(out)
+
+
+def test_soft_labels_of_another_language_are_not_combined(tmp_path, capsys, toy_corpora, es_tokens):
+    nl = soft_file(tmp_path / "nl.h5", read_corpus_tokens(toy_corpora["nl", "train"]))
+    es = soft_file(tmp_path / "es.h5", es_tokens)
+    alpha = tmp_path / "alpha.json"
+    alpha.write_text(json.dumps({"alpha": {"en": 0.5, "de": 0.5}}))
+    out = tmp_path / "mix.h5"
+    argv = ["combine", "--alpha", alpha, "--input", f"en={es}", "--input", f"de={nl}", "--expect-corpus", toy_corpora["es", "train"], "--out", out]
+    fails(capsys, argv, nl, "lang is 'nl'")
+    nothing_finished(out)
+
+
+@pytest.mark.parametrize(
+    "spoil, named",
+    [
+        (dict(rows=unnormalised), "do not sum to 1"),
+        (dict(rows=with_nan), "NaN"),
+        (dict(attrs={"label_names": DEFAULT_LABELS[:8]}), "for 8 labels"),
+        (dict(attrs={"tokens_sha256": "0" * 64}), "do not match the recorded tokens_sha256"),
+    ],
+    ids=["rows-not-summing-to-1", "nan", "width-not-label-set", "words-not-hash"],
+)
+def test_soft_label_contract_in_combine(tmp_path, capsys, es_tokens, spoil, named):
+    good, bad = soft_file(tmp_path / "a.h5", es_tokens), soft_file(tmp_path / "b.h5", es_tokens, **spoil)
+    alpha = tmp_path / "alpha.json"
+    alpha.write_text(json.dumps({"alpha": {"en": 0.5, "de": 0.5}}))
+    out = tmp_path / "mix.h5"
+    fails(capsys, ["combine", "--alpha", alpha, "--input", f"en={good}", "--input", f"de={bad}", "--out", out], bad, named)
+    nothing_finished(out)
+
+
+@pytest.mark.parametrize(
+    "damage, named",
+    [
+        (lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]), "not a readable HDF5"),
+        (lambda p: p.write_text("word O\n"), "not a readable HDF5"),
+        (lambda p: h5py.File(p, "w").close(), "not an xner word-probability file"),
+    ],
+    ids=["truncated", "not-hdf5", "foreign-hdf5"],
+)
+def test_unreadable_soft_label_file_in_inspect(tmp_path, capsys, es_tokens, damage, named):
+    path = soft_file(tmp_path / "s.h5", es_tokens)
+    damage(path)
+    fails(capsys, ["inspect", path], path, named)
+
+
+def test_different_label_sets_are_not_combined(tmp_path, capsys, es_tokens):
+    a = soft_file(tmp_path / "a.h5", es_tokens)
+    b = tmp_path / "b.h5"
+    write_word_probs(b, es_tokens.token_lists, [[np.full((len(t), 9), 1 / 9, np.float32) for t in es_tokens.token_lists]], DEFAULT_LABELS[::-1],
+                     {"lang": "es", "split": "train", "tokens_sha256": es_tokens.tokens_sha256})
+    alpha = tmp_path / "alpha.json"
+    alpha.write_text(json.dumps({"alpha": {"en": 0.5, "de": 0.5}}))
+    fails(capsys, ["combine", "--alpha", alpha, "--input", f"en={a}", "--input", f"de={b}", "--out", tmp_path / "mix.h5"], b, "label set")
+
+
+@pytest.mark.parametrize(
+    "alpha_text, named",
+    [
+        ("{'alpha': 1", [":1", "not a alpha JSON file"]),
+        (json.dumps({"weights": {}}), ["has no 'alpha' object"]),
+        (json.dumps({"alpha": {"en": 0.5, "nl": 0.5}}), ["differ from the --input languages"]),
+        (json.dumps({"alpha": {"en": 0.7, "de": 0.7}}), ["alpha", "sum to 1"]),
+    ],
+    ids=["not-json", "no-alpha", "other-languages", "not-summing-to-1"],
+)
+def test_bad_alpha_file(tmp_path, capsys, es_tokens, alpha_text, named):
+    soft = soft_file(tmp_path / "s.h5", es_tokens)
+    alpha = tmp_path / "alpha.json"
+    alpha.write_text(alpha_text)
+    out = tmp_path / "mix.h5"
+    fails(capsys, ["combine", "--alpha", alpha, "--input", f"en={soft}", "--input", f"de={soft}", "--out", out], *named)
+    nothing_finished(out)
+
+
+def test_predictions_of_another_split_are_not_scored(tmp_path, capsys, toy_corpora):
+    pred = soft_file(tmp_path / "dev.h5", read_corpus_tokens(toy_corpora["es", "dev"]))
+    out = tmp_path / "m.json"
+    argv = ["score", "--system", "s", "--target", "es", "--seed", "1", "--split", f"test={pred},{toy_corpora['es', 'test']}", "--out", out]
+    fails(capsys, argv, pred, "split is 'dev'")
+    nothing_finished(out)
+
+
+def test_embeddings_that_are_not_hdf5(tmp_path, capsys):
+    bad = tmp_path / "e.h5"
+    bad.write_text("not hdf5")
+    argv = ["alpha", "--method", "cosine", "--target", "es", "--source", f"en={bad}", "--source", f"nl={bad}", "--target-embeddings", bad, "--out", tmp_path / "a.json"]
+    fails(capsys, argv, bad, "not a readable embeddings file")
+
+
+def test_sentence_out_of_range(tmp_path, capsys, es_tokens):
+    soft = soft_file(tmp_path / "s.h5", es_tokens)
+    fails(capsys, ["inspect", soft, "--sentence", "1000"], "--sentence", "out of range")
+
+
+# --- numbers, options and encoders on the command line ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [("--epochs", "-1"), ("--epochs", "0"), ("--batch-size", "0"), ("--lr", "nan"), ("--warmup-ratio", "1.5"), ("--dropout", "-0.1"), ("--max-length", "0"), ("--threads", "0"), ("--batch-size", "eight")],
+)
+def test_bad_training_number(tmp_path, capsys, option, value):
+    out = tmp_path / "student"
+    argv = ["train-student", "--encoder", "x", "--softlabels", "s.h5", "--out", out, option, value]
+    fails(capsys, argv, f"argument {option}", value)
+    nothing_finished(out)
+
+
+def test_bad_key_value_option(tmp_path, capsys):
+    fails(capsys, ["plot-training", "--model", "folder-without-system", "--out", tmp_path / "p.png"], "--model", "SYSTEM=FOLDER")
+
+
+def test_encoder_folder_that_does_not_exist(tmp_path, capsys, es_tokens):
+    soft = soft_file(tmp_path / "s.h5", es_tokens)
+    fails(capsys, ["train-student", "--encoder", tmp_path / "no/such/encoder", "--softlabels", soft, "--out", tmp_path / "m"], "--encoder", "does not exist")
+
+
+def test_encoder_folder_that_is_not_a_model(tmp_path, capsys, es_tokens):
+    soft = soft_file(tmp_path / "s.h5", es_tokens)
+    fails(capsys, ["train-student", "--encoder", tmp_path, "--softlabels", soft, "--out", tmp_path / "m"], "--encoder", "no config.json")
+
+
+def test_hub_encoder_offline(tmp_path, capsys, es_tokens, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    soft = soft_file(tmp_path / "s.h5", es_tokens)
+    line = fails(capsys, ["train-student", "--encoder", "xner-tests/no-such-model", "--softlabels", soft, "--out", tmp_path / "m"], "--encoder")
+    assert "offline mode is set" in line
+
+
+def test_more_frozen_layers_than_the_encoder_has(tmp_path, capsys, toy_corpora, tiny_encoder):
+    out = tmp_path / "teacher"
+    argv = ["train-teacher", "--encoder", tiny_encoder, "--train", toy_corpora["en", "train"], "--dev", toy_corpora["en", "dev"], "--freeze-layers", "5", "--max-length", "32", "--out", out]
+    fails(capsys, argv, "--freeze-layers", "2 layers")
+    nothing_finished(out)
+
+
+def test_debug_shows_the_traceback(tmp_path, capsys):
+    with pytest.raises(XnerError, match="does not exist"):
+        main(["--debug", "encoder-tiny", "--corpus", str(tmp_path / "none.json"), "--out", str(tmp_path / "enc")])
+
+
+def test_unexpected_errors_keep_their_traceback(monkeypatch, tmp_path):
+    def bug(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr("xner.encoders.build_tiny_encoder", bug)
+    with pytest.raises(ZeroDivisionError):
+        main(["encoder-tiny", "--out", str(tmp_path / "enc")])
+
+
+def test_yaml_error_names_the_line(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("seeds: [1, 2]\nteacher:\n  lr: [5e-5\n  epochs: 3\n")
+    with pytest.raises(XnerError, match=r"config\.yaml:\d+: invalid YAML"):
+        read_yaml(path)
+
+
+# --- stale temporary files of killed jobs ----------------------------------------------------------
+
+
+def test_a_job_that_starts_again_removes_stale_temporaries(tmp_path, capsys, toy_conll):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    out = tmp_path / "c.json"
+    stale = tmp_path / f".c.json.tmp-{dead.stdout.strip()}"
+    live = tmp_path / f".c.json.tmp-{os.getppid()}"  # a writer that is still running keeps its file
+    stale.write_text("half")
+    live.write_text("half")
+    source = json.dumps({"format": "conll", "path": str(toy_conll / "en"), "encoding": "utf-8"})
+    main(["prepare", "--lang", "en", "--split", "dev", "--source", source, "--labels", ",".join(DEFAULT_LABELS), "--out", str(out)])
+    assert out.exists() and not stale.exists() and live.exists()
+
+
+# --- the workflow's config, before any job ------------------------------------------------------------
+
+
+def workflow_fails(tmp_path, config, *named):
+    result = snakemake(tmp_path, "-n", "--cores", "1", "--configfile", str(config), check=False)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1 and errors[0].startswith("xner workflow: error: "), result.stderr
+    for name in named:
+        assert name in errors[0], (name, errors[0])
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(
+    "overrides, named",
+    [
+        (dict(multi_source={"targets": ["es", "fr"]}), ["config: multi_source.targets", "fr not in languages"]),
+        (dict(single_source={"source": "it", "targets": ["es"]}), ["config: single_source.source", "it"]),
+        (dict(languages=["en", "de", "es", "nl", "pt"]), ["config: data.languages.pt", "missing"]),
+        (dict(encoder="models/no-such-folder/here"), ["config: encoder", "models/no-such-folder/here"]),
+        (dict(encoder="xner-tests/no-such-model"), ["config: encoder", "offline mode is set"]),
+        (dict(student={"encoder": "/no/such/encoder"}), ["config: student.encoder"]),
+    ],
+    ids=["target-not-in-languages", "source-not-in-languages", "language-without-entry", "encoder-path", "hub-encoder-offline", "student-encoder"],
+)
+def test_config_mistake_stops_before_any_job(tmp_path, toy_conll, overrides, named):
+    settings = yaml.safe_load((REPO / "tests/tiny_config.yaml").read_text())
+    for key, value in overrides.items():
+        settings[key] = settings[key] | value if isinstance(settings.get(key), dict) else value
+    workflow_fails(tmp_path, write_config(tmp_path / "c.yaml", toy_conll, **settings), *named)
+
+
+def test_unreachable_hub_is_said_up_front(tmp_path, toy_conll, monkeypatch):
+    """Not offline, but the hub does not answer: one warning before the plan (it may answer later)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # the discard port: nothing listens
+    config = write_config(tmp_path / "c.yaml", toy_conll, encoder="xner-tests/no-such-model")
+    result = snakemake(tmp_path, "-n", "--cores", "1", "--configfile", str(config))
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert warnings == ["xner workflow: warning: config: encoder: hub model xner-tests/no-such-model is not in the local "
+                        "cache and the hub cannot be reached (go online, or give a local folder)"]
+
+
+def test_data_from_the_hub_is_stated(tmp_path):
+    """No CoNLL folder: the hub source is said once, and without `datasets` the run stops up front."""
+    config = write_config(tmp_path / "c.yaml", tmp_path / "empty", encoder="tiny")
+    result = snakemake(tmp_path, "-n", "--cores", "1", "--configfile", str(config), check=False)
+    assert result.stderr.count("xner: data: en from the hub (eriktks/conll2003") == 1
+    import importlib.util
+
+    if importlib.util.find_spec("datasets") is None:
+        assert result.returncode != 0 and "xner workflow: error: config: data.languages.en.hub" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_plain_dry_run_uses_the_default_profile(tmp_path, toy_conll):
+    config = write_config(tmp_path / "c.yaml", toy_conll, encoder="tiny")
+    result = snakemake(tmp_path, "-n", "--configfile", str(config))
+    assert f"Using workflow specific profile {REPO / 'profiles/default'}" in result.stdout + result.stderr
+
+
+# --- kill -9 during a soft-label job, then the README's plain command ------------------------------------
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+    except OSError:  # it has ended
+        return ""
+
+
+def descendants(root: int) -> list[int]:
+    """Processes below `root`, from /proc (Linux): only what this test started is killed."""
+    parent = {}
+    for entry in os.listdir("/proc"):
+        try:
+            parent[int(entry)] = int(open(f"/proc/{entry}/stat").read().rpartition(")")[2].split()[1])
+        except (ValueError, OSError):
+            continue
+    found, frontier = [], [root]
+    while frontier:
+        children = [pid for pid, ppid in parent.items() if ppid in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+@pytest.mark.slow
+def test_kill_during_soft_labels_then_plain_rerun(finished, tmp_path_factory):
+    """The soft-label job is killed with SIGKILL; the README's plain command then completes with
+    the outputs of the uninterrupted run (the `finished` fixture, same config and data)."""
+    run_dir, config, _ = finished
+    workdir = tmp_path_factory.mktemp("killed")
+    target = "results/tables/table2.csv"
+    soft = "results/softlabels/en/es/seed1.h5"
+    first = subprocess.Popen([*SNAKEMAKE, "--directory", str(workdir), "--cores", "1", target, "--configfile", str(config)],
+                             cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        job = []
+        while not job:
+            assert first.poll() is None, "snakemake ended before the soft-label job started"
+            job = [pid for pid in descendants(first.pid) if f"--out {soft}" in cmdline(pid)]
+            time.sleep(0.02)
+        for pid in job:  # the job's shell and the xner process it runs
+            os.kill(pid, signal.SIGKILL)
+        assert first.wait() != 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert not (workdir / soft).exists()
+    snakemake(workdir, "--cores", "1", target, "--configfile", str(config))  # the README's plain command
+    for produced in (target, "results/tables/table2.md", "results/metrics/student-ts-en/es/seed1.json"):
+        assert (workdir / produced).read_bytes() == (run_dir / produced).read_bytes(), produced
+    with h5py.File(workdir / soft) as a, h5py.File(run_dir / soft) as b:
+        assert a["probs"][:].tobytes() == b["probs"][:].tobytes()
+    assert not list((workdir / soft).parent.glob(".*.tmp-*"))
