@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 from transformers import AutoTokenizer
 
 from .agreement import AgreementMonitor, split_agreement_set
+from .errors import XnerError
 from .io import atomic_output
 from .model import label_names_of, new_model, save_model
 from .softlabels import WordProbs
@@ -41,7 +42,7 @@ def teachers_of(soft: WordProbs) -> list[tuple[str, float]]:
         folders, weights = [soft.attrs.get("source_model", "")], [1.0]
     for folder in folders:
         if not (Path(folder) / "model.safetensors").is_file():
-            raise ValueError(f"{soft.path}: its teacher {folder!r} is not a model folder here (needed to start the student from its teachers)")
+            raise XnerError(soft.path, f"its teacher {folder!r} is not a model folder here", "needed by --init teachers: train it, or use --init pretrained")
     return list(zip(folders, weights))
 
 
@@ -57,18 +58,18 @@ def start_from_teachers(model, teachers: list[tuple[str, float]]) -> None:
         state = load_file(Path(folder) / "model.safetensors")
         labels = json.loads((Path(folder) / "labels.json").read_text())
         if labels != label_names_of(model):
-            raise ValueError(f"{folder}: teacher labels {labels} differ from the soft labels' {label_names_of(model)}")
+            raise XnerError(folder, f"teacher labels {labels} differ from the soft labels' {label_names_of(model)}", "use teachers of one label set")
         if averaged is None:
             averaged = {k: weight * v.double() for k, v in state.items()}
         elif state.keys() != averaged.keys():
-            raise ValueError(f"{folder}: weights do not match {teachers[0][0]}'s (teachers must share one encoder)")
+            raise XnerError(folder, f"weights do not match {teachers[0][0]}'s", "teachers must share one encoder")
         else:
             for k, v in state.items():
                 averaged[k] += weight * v.double()
     own = model.state_dict()
     missing = [k for k in own if k not in averaged]
     if missing or any(averaged[k].shape != own[k].shape for k in own):
-        raise ValueError(f"the student's encoder does not match its teachers' ({len(missing)} missing tensors): use the teachers' encoder to start from them")
+        raise XnerError("--encoder", f"the student's encoder does not match its teachers' ({len(missing)} missing tensors)", "use the teachers' encoder to start from them")
     # Integer buffers (position ids) are the same in every teacher: take them as they are.
     first = load_file(Path(teachers[0][0]) / "model.safetensors")
     model.load_state_dict({k: averaged[k].to(own[k].dtype) if own[k].is_floating_point() else first[k] for k in own})

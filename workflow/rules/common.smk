@@ -174,8 +174,9 @@ def training_flags(section):
             flags += [f"--patience {hp['patience']}"] if hp["patience"] else []
             flags += ["--keep-best"] if hp["keep_best"] else []
         elif hp["patience"] or hp["keep_best"]:
-            raise ValueError(
-                "config: student.patience and student.keep_best need student.agreement_sentences > 0"
+            stop(
+                "config: student.patience: student.patience and student.keep_best need "
+                "student.agreement_sentences > 0 (set it, or turn them off)"
             )
     return " ".join(flags)
 
