@@ -28,11 +28,12 @@ from xner.softlabels import write_word_probs
 
 
 @pytest.fixture(autouse=True)
-def no_stale_log_handler():
-    """`xner` logs to the stderr of its first in-process call; pytest has closed that one since."""
-    root = logging.getLogger()
-    for handler in [h for h in root.handlers if type(h) is logging.StreamHandler]:
-        root.removeHandler(handler)
+def no_stale_log_stream():
+    """`xner` and transformers log to the stderr of the test that first set them up, which pytest
+    has closed since: point their handlers at this test's stderr."""
+    loggers = [logging.getLogger()] + [lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
+    for handler in {h for lg in loggers for h in lg.handlers if type(h) is logging.StreamHandler}:
+        handler.stream = sys.stderr  # not setStream: it would flush the closed one
 
 
 def fails(capsys, argv, *named):
