@@ -114,9 +114,10 @@ def test_student_with_agreement_set(soft_es, tiny_encoder, tmp_path):
     assert all(0 <= r["heldout_entity_agreement"] <= 1 and r["heldout_kl"] >= 0 for r in measured)
 
 
-def test_patience_needs_an_agreement_set(soft_es, tiny_encoder, tmp_path):
-    with pytest.raises(SystemExit, match="--agreement-sentences"):
+def test_patience_needs_an_agreement_set(soft_es, tiny_encoder, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
         main(["train-student", "--encoder", str(tiny_encoder), "--softlabels", str(soft_es), "--out", str(tmp_path / "s"), *FAST, "--patience", "2"])
+    assert exit_info.value.code == 2 and "--agreement-sentences" in capsys.readouterr().err
 
 
 def test_student_started_from_its_teacher_agrees_with_it_before_training(soft_es, tiny_encoder, teacher, tmp_path):

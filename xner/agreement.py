@@ -20,7 +20,7 @@ def split_agreement_set(n_sentences: int, size: int, seed: int) -> tuple[np.ndar
     Drawn from sentence indices alone, so nothing but the number of sentences can change it.
     """
     if not 0 < size < n_sentences:
-        raise XnerError("--agreement-sentences", f"{size} sentences, but the soft-label file has {n_sentences}", f"give 1 to {n_sentences - 1}")
+        raise XnerError("--agreement-sentences", f"agreement set of {size} sentences needs 0 < size < {n_sentences} (the soft-label file's sentences)", f"give 1 to {n_sentences - 1}")
     held = np.sort(np.random.default_rng(seed).choice(n_sentences, size=size, replace=False))
     train = np.setdiff1d(np.arange(n_sentences), held)
     return train, held
