@@ -41,8 +41,14 @@ from pathlib import Path
 import torch
 
 
-def matmul_peak(threads: int | None, device: str = "cpu", dtype=torch.float32, size: int = 2048, repeats: int = 7) -> float:
-    """GFLOP/s of the best of `repeats` timed runs of a size x size matrix product."""
+@dataclass
+class Peak:
+    wall: float  # GFLOP/s
+    cpu: float  # GFLOP per CPU-second of this process: what a loaded machine distorts least
+
+
+def matmul_peak(threads: int | None, device: str = "cpu", dtype=torch.float32, size: int = 2048, repeats: int = 7) -> Peak:
+    """The best of `repeats` timed runs of a size x size matrix product, by wall and by CPU time."""
     if device == "cpu" and threads:
         previous = torch.get_num_threads()
         torch.set_num_threads(threads)
@@ -50,17 +56,19 @@ def matmul_peak(threads: int | None, device: str = "cpu", dtype=torch.float32, s
     b = torch.randn(size, size, device=device, dtype=dtype)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     inner = 50 if device == "cuda" else 4  # enough products per timing to dwarf the timer
-    best = float("inf")
+    best_wall = best_cpu = float("inf")
     for _ in range(repeats + 1):  # the first run warms up and is not counted
         sync()
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         for _ in range(inner):
             a @ b
         sync()
-        best = min(best, (time.perf_counter() - started) / inner)
+        best_wall = min(best_wall, (time.perf_counter() - wall) / inner)
+        best_cpu = min(best_cpu, (time.process_time() - cpu) / inner)
     if device == "cpu" and threads:
         torch.set_num_threads(previous)
-    return 2 * size**3 / best / 1e9
+    flop = 2 * size**3 / 1e9
+    return Peak(flop / best_wall, flop / max(best_cpu, 1e-9))
 
 
 @dataclass
@@ -132,19 +140,20 @@ def steps_done(summary) -> int:
     return max(r["step"] for r in summary["history"] if "loss" in r)
 
 
-def training_job(stage, name, tsv, folder, counts, subwords, job_threads):
+def training_job(stage, name, tsv, folder, results, counts, subwords, job_threads):
     from xner.corpus import read_corpus_tokens
     from xner.softlabels import WordProbs
 
     summary = json.loads((folder / "training_summary.json").read_text())
+    workdir = results.parent  # the run's working directory: paths in the summary are relative to it
     settings = summary["settings"]
     max_length = settings["max_length"]
     if summary["role"] == "teacher":
-        tokens = read_corpus_tokens(summary["train_corpus"]["path"]).token_lists
-        eval_tokens = read_corpus_tokens(summary["dev_corpus"]["path"]).token_lists
+        tokens = read_corpus_tokens(workdir / summary["train_corpus"]["path"]).token_lists
+        eval_tokens = read_corpus_tokens(workdir / summary["dev_corpus"]["path"]).token_lists
         evaluations = sum(1 for r in summary["history"] if "source_dev_f1" in r)
     else:
-        tokens = WordProbs(summary["softlabels"]["path"]).token_lists()
+        tokens = WordProbs(workdir / summary["softlabels"]["path"]).token_lists()
         held = set((summary.get("agreement_set") or {}).get("indices", []))
         eval_tokens = [t for i, t in enumerate(tokens) if i in held]
         tokens = [t for i, t in enumerate(tokens) if i not in held]
@@ -164,20 +173,21 @@ def training_job(stage, name, tsv, folder, counts, subwords, job_threads):
     return Job(stage, name, seconds, cpu, end, threads, round(trained + evaluated), total / 1e9, eval_flop / max(total, 1))
 
 
-def inference_job(stage, name, tsv, output, counts, subwords, job_threads):
+def inference_job(stage, name, tsv, output, results, counts, subwords, job_threads):
     """A `predict`/`softlabels` job (its HDF5 output names model, corpus and max_length) or an `embed` job."""
     import h5py
 
     from xner.corpus import read_corpus_tokens
 
+    workdir = results.parent  # the run's working directory: paths in attrs are relative to it
     with h5py.File(output) as f:
-        attrs = dict(f.attrs)
+        attrs = dict((f["embeddings"] if stage == "embed" else f).attrs)
     if stage == "embed":
-        folder, with_head, max_length = attrs["encoder"], False, 128  # `xner embed`'s default
-        tokens = read_corpus_tokens(output.parent.parent.parent / "corpora" / output.parent.name / "train.json").token_lists
+        folder, with_head, max_length = workdir / attrs["encoder"], False, 128  # `xner embed`'s default
+        tokens = read_corpus_tokens(results / "corpora" / attrs["lang"] / "train.json").token_lists
     else:
-        folder, with_head, max_length = attrs["source_model"], True, int(attrs["max_length"])
-        tokens = read_corpus_tokens(attrs["corpus"]).token_lists
+        folder, with_head, max_length = workdir / attrs["source_model"], True, int(attrs["max_length"])
+        tokens = read_corpus_tokens(workdir / attrs["corpus"]).token_lists
     forward, _ = counts(folder, 0, with_head)
     _, n = subwords(folder, tokens, max_length)
     seconds, cpu, end = benchmark_row(tsv)
@@ -206,7 +216,7 @@ def find_jobs(results: Path, job_threads: int):
                 print(f"skipped {relative}: {target} is gone")
             else:
                 measure = training_job if stage.startswith("train_") else inference_job
-                jobs.append(measure(stage, relative, tsv, target, counts, subwords, job_threads))
+                jobs.append(measure(stage, relative, tsv, target, results, counts, subwords, job_threads))
     return jobs
 
 
@@ -221,26 +231,30 @@ def busy_seconds(jobs) -> float:
 
 
 def report(jobs, peaks, machine_threads):
-    print(f"\n{'job':<52} {'thr':>3} {'s':>7} {'CPU-s':>7} {'sub-words':>10} {'sw/s':>7} {'sw/CPU-s':>8} {'GFLOP/s':>7} {'% peak':>6} {'eval':>5}")
+    """Per job and per stage; "% peak" by wall time, "% CPU" by CPU time against the matmul's
+    GFLOP per CPU-second at the same thread count (the figure a loaded machine distorts least)."""
+    print(f"\n{'job':<52} {'thr':>3} {'s':>7} {'CPU-s':>7} {'sub-words':>10} {'sw/s':>7} {'sw/CPU-s':>8} {'GFLOP/s':>7} {'% peak':>6} {'% CPU':>6} {'eval':>5}")
     for job in jobs:
-        rate = job.gflop / job.seconds
+        rate, per_cpu = job.gflop / job.seconds, job.gflop / job.cpu_seconds
         print(
             f"{job.name:<52} {job.threads:>3} {job.seconds:>7.1f} {job.cpu_seconds:>7.1f} {job.subwords:>10,} "
             f"{job.subwords / job.seconds:>7.0f} {job.subwords / job.cpu_seconds:>8.0f} {rate:>7.1f} "
-            f"{100 * rate / peaks[job.threads]:>5.1f}% {100 * job.eval_share:>4.0f}%"
+            f"{100 * rate / peaks[job.threads].wall:>5.1f}% {100 * per_cpu / peaks[job.threads].cpu:>5.1f}% {100 * job.eval_share:>4.0f}%"
         )
-    print(f"\nper stage (aggregate: total work over the wall time any of its jobs ran, against the {machine_threads}-thread peak {peaks[machine_threads]:.0f} GFLOP/s)")
-    print(f"{'stage':<14} {'jobs':>4} {'sum s':>7} {'busy s':>7} {'GFLOP':>8} {'GFLOP/s':>7} {'% peak':>6} {'GFLOP/CPU-s':>11} {'mean job %':>10}")
+    print(
+        f"\nper stage (aggregate: total work over the wall time any of its jobs ran, against the {machine_threads}-thread "
+        f"peak {peaks[machine_threads].wall:.1f} GFLOP/s; % CPU: work per CPU-second against the matmul's at the jobs' threads)"
+    )
+    print(f"{'stage':<14} {'jobs':>4} {'sum s':>7} {'busy s':>7} {'GFLOP':>8} {'GFLOP/s':>7} {'% peak':>6} {'GFLOP/CPU-s':>11} {'% CPU':>6}")
     stages = defaultdict(list)
     for job in jobs:
         stages[job.stage].append(job)
     for stage, group in stages.items():
-        work, busy = sum(j.gflop for j in group), busy_seconds(group)
-        cpu = sum(j.cpu_seconds for j in group)
-        mean_job = sum(100 * j.gflop / j.seconds / peaks[j.threads] for j in group) / len(group)
+        work, busy, cpu = sum(j.gflop for j in group), busy_seconds(group), sum(j.cpu_seconds for j in group)
+        cpu_peak = sum(peaks[j.threads].cpu * j.cpu_seconds for j in group) / cpu  # CPU-time-weighted
         print(
             f"{stage:<14} {len(group):>4} {sum(j.seconds for j in group):>7.0f} {busy:>7.0f} {work:>8.0f} "
-            f"{work / busy:>7.1f} {100 * work / busy / peaks[machine_threads]:>5.1f}% {work / cpu:>11.1f} {mean_job:>9.1f}%"
+            f"{work / busy:>7.1f} {100 * work / busy / peaks[machine_threads].wall:>5.1f}% {work / cpu:>11.1f} {100 * work / cpu / cpu_peak:>5.1f}%"
         )
 
 
@@ -263,8 +277,8 @@ def main(argv=None):
     else:  # one GPU per job: its thread count does not matter
         gpu_peak = matmul_peak(None, "cuda", dtype)
         peaks = {t: gpu_peak for t in {j.threads for j in jobs} | {machine_threads}}
-    for t, peak in peaks.items():
-        print(f"peak: {str(dtype).removeprefix('torch.')} 2048x2048 matmul on {args.device}, {t} thread(s): {peak:.1f} GFLOP/s")
+    for t, peak in sorted(peaks.items()):
+        print(f"peak: {str(dtype).removeprefix('torch.')} 2048x2048 matmul on {args.device}, {t} thread(s): {peak.wall:.1f} GFLOP/s, {peak.cpu:.1f} GFLOP/CPU-s")
     report(jobs, peaks, machine_threads)
 
 
