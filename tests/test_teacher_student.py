@@ -18,14 +18,22 @@ from xner.train import batch_loss
 from conftest import FAST
 
 
-def test_teacher_folder_is_a_standard_hf_model(teacher):
-    from transformers import AutoModelForTokenClassification
+def test_teacher_folder_is_a_standard_hf_model(teacher, toy_corpora):
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    from xner.features import encode
 
     model = AutoModelForTokenClassification.from_pretrained(teacher)
     labels = json.loads((teacher / "labels.json").read_text())
     assert [model.config.id2label[i] for i in range(len(labels))] == labels
     summary = json.loads((teacher / "training_summary.json").read_text())
     assert summary["role"] == "teacher" and "source_dev_f1" in summary["history"][-1]
+    # What benchmarks/throughput.py reads: the precision run, the threads, the sub-words trained.
+    assert summary["settings"]["precision"] == summary["settings"]["precision_setting"] == "fp32"
+    assert summary["settings"]["threads"] == torch.get_num_threads()
+    assert summary["stopping"]["steps"] == summary["stopping"]["planned_steps"] > 0
+    windows = encode(AutoTokenizer.from_pretrained(teacher), [s.tokens for s in read_corpus(toy_corpora["en", "train"]).sentences], 32)
+    assert summary["stopping"]["subwords"] == 2 * sum(len(w.input_ids) for w in windows)  # FAST: 2 epochs, max length 32
 
 
 def test_softlabel_file_layout(soft_es, toy_corpora, tiny_encoder, teacher):

@@ -29,7 +29,10 @@ def _training_args(p, lr):
 
 def _runtime_args(p):
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"], help="bf16 autocast (GPU only)")
+    p.add_argument(
+        "--precision", default="fp32", choices=["fp32", "bf16", "auto"],
+        help="fp32; bf16 autocast; auto: bf16 where it is faster (CUDA, CPUs with AMX), else fp32 (default: %(default)s)",
+    )
     p.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch (default: torch's choice)")
 
 

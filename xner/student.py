@@ -18,7 +18,7 @@ from .errors import XnerError
 from .io import atomic_output
 from .model import label_names_of, new_model, save_model
 from .softlabels import WordProbs
-from .train import TrainSettings, fit, seed_everything
+from .train import TrainSettings, fit, runtime_settings, seed_everything
 
 log = logging.getLogger("xner.student")
 
@@ -112,7 +112,7 @@ def train_student(
         "softlabels": {"path": str(softlabels_path), **{k: soft.attrs.get(k) for k in ("source_model", "lang", "split", "tokens_sha256", "teachers", "alpha")}},
         "trained_sentences": len(token_lists),
         "agreement_set": agreement_set,
-        "settings": vars(settings) | {"dropout": dropout, "precision": precision, "device": str(device)},
+        "settings": vars(settings) | runtime_settings(dropout, precision, device),
         "stopping": stopping,
         "history": history,
         "train_seconds": round(time.time() - started, 1),

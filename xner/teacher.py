@@ -10,7 +10,7 @@ from .io import atomic_output
 from .metrics import score
 from .model import new_model, save_model
 from .predict import argmax_tags, predict_probs
-from .train import TrainSettings, fit, seed_everything
+from .train import TrainSettings, fit, runtime_settings, seed_everything
 from transformers import AutoTokenizer
 
 log = logging.getLogger("xner.teacher")
@@ -36,14 +36,15 @@ def train_teacher(encoder, train_path, dev_path, out_dir, settings: TrainSetting
         return {"source_dev_f1": score(dev_gold, argmax_tags(probs, label_names))["default"]["f1"]}
 
     started = time.time()
-    history, _ = fit(model, tokenizer, token_lists, targets, "ce", settings, device, precision, on_epoch_end=dev_f1)
+    history, stopping = fit(model, tokenizer, token_lists, targets, "ce", settings, device, precision, on_epoch_end=dev_f1)
     summary = {
         "role": "teacher",
         "encoder": str(encoder),
         "label_names": label_names,
         "train_corpus": {"path": str(train_path), "lang": train.lang, "sha256": train.sha256, "n_sentences": len(train.sentences)},
         "dev_corpus": {"path": str(dev_path), "lang": dev.lang, "sha256": dev.sha256},
-        "settings": vars(settings) | {"dropout": dropout, "precision": precision, "device": str(device)},
+        "settings": vars(settings) | runtime_settings(dropout, precision, device),
+        "stopping": stopping,
         "history": history,
         "train_seconds": round(time.time() - started, 1),
     }

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .device import autocast
+from .device import autocast, resolve_precision
 from .features import collate, encode, length_batches
 from .model import freeze, head_parameters, word_logits
 
@@ -43,6 +43,15 @@ class TrainSettings:
     eval_every: int = 50
     patience: int | None = None
     keep_best: bool = False
+
+
+def runtime_settings(dropout, precision, device) -> dict:
+    """What a training summary records besides TrainSettings: the precision the job ran (`auto`
+    resolved) next to the one asked for, and the CPU threads torch used."""
+    return {
+        "dropout": dropout, "precision": resolve_precision(precision, device), "precision_setting": precision,
+        "device": str(device), "threads": torch.get_num_threads(),
+    }
 
 
 def seed_everything(seed: int) -> None:
@@ -97,6 +106,7 @@ def fit(model, tokenizer, token_lists, targets, loss, settings: TrainSettings, d
     choice of the best weights.
     """
     seed_everything(settings.seed)
+    precision = resolve_precision(precision, device)
     freeze(model, settings.freeze_embeddings, settings.freeze_layers)
     model.to(device)
     windows = encode(tokenizer, token_lists, settings.max_length)
@@ -125,7 +135,8 @@ def fit(model, tokenizer, token_lists, targets, loss, settings: TrainSettings, d
         optimizer, lambda s: (s + 1) / (warmup + 1) if s < warmup else max(0.0, (total_steps - s) / max(1, total_steps - warmup))
     )
     log.info(
-        "training on %d sentences (%d windows), %d steps, %s", len(token_lists), len(windows), total_steps, asdict(settings)
+        "training on %d sentences (%d windows), %d steps, precision %s, %d threads, %s",
+        len(token_lists), len(windows), total_steps, precision, torch.get_num_threads(), asdict(settings),
     )
     history, step, started = [], 0, time.time()
     tracker = _BestAgreement(settings) if monitor is not None else None
@@ -140,7 +151,10 @@ def fit(model, tokenizer, token_lists, targets, loss, settings: TrainSettings, d
 
     stop = measure() if tracker else False
     bar = tqdm(total=total_steps, desc=f"train ({loss})", disable=None, mininterval=10)
-    running = {"loss": 0.0, "n": 0, "entity_words": 0, "entity_agree": 0}
+    # Running sums stay on the device and are read at log time only: on a GPU, reading them every
+    # step (.item(), int()) would wait for each step to finish before queueing the next.
+    running = _zero_running(device)
+    subwords = 0  # real sub-words trained on (no padding): what benchmarks/throughput.py counts
     epoch = 0
     while step < total_steps and not stop:
         model.train()
@@ -159,25 +173,26 @@ def fit(model, tokenizer, token_lists, targets, loss, settings: TrainSettings, d
             schedule.step()
             step += 1
             bar.update(1)
+            subwords += sum(len(windows[i].input_ids) for i in index)
             with torch.no_grad():
                 wanted = batch_targets if loss == "ce" else batch_targets.argmax(-1)
                 entity = batch["word_mask"] & (wanted != outside) & (wanted != -100)
-                running["loss"] += value.item()
+                running["loss"] += value.detach().double()
                 running["n"] += 1
-                running["entity_words"] += int(entity.sum())
-                running["entity_agree"] += int(((logits.argmax(-1) == wanted) & entity).sum())
+                running["entity_words"] += entity.sum()
+                running["entity_agree"] += ((logits.argmax(-1) == wanted) & entity).sum()
             if step % settings.log_every == 0 or step == total_steps:
                 record = {
                     "step": step,
                     "epoch": round(step / steps_per_epoch, 3),
-                    "loss": running["loss"] / running["n"],
-                    "entity_agreement": running["entity_agree"] / max(1, running["entity_words"]),
+                    "loss": running["loss"].item() / running["n"],
+                    "entity_agreement": int(running["entity_agree"]) / max(1, int(running["entity_words"])),
                     "lr": schedule.get_last_lr()[0],
                     "seconds": round(time.time() - started, 1),
                 }
                 history.append(record)
                 log.info("step %(step)d epoch %(epoch).2f loss %(loss).5f entity-agreement %(entity_agreement).3f", record)
-                running = {"loss": 0.0, "n": 0, "entity_words": 0, "entity_agree": 0}
+                running = _zero_running(device)
             if tracker and (step % settings.eval_every == 0 or step == total_steps):
                 stop = measure()
         epoch += 1
@@ -187,11 +202,16 @@ def fit(model, tokenizer, token_lists, targets, loss, settings: TrainSettings, d
                 history.append({"step": step, "epoch": epoch, **extra})
                 log.info("after epoch %d: %s", epoch, extra)
     bar.close()
-    stopping = {"steps": step, "planned_steps": total_steps, "seconds": round(time.time() - started, 1)}
+    stopping = {"steps": step, "planned_steps": total_steps, "subwords": subwords, "seconds": round(time.time() - started, 1)}
     if tracker:
         stopping |= tracker.finish(model, step)
         log.info("stopping: %s", stopping)
     return history, stopping
+
+
+def _zero_running(device) -> dict:
+    zero = torch.zeros((), dtype=torch.float64, device=device)
+    return {"loss": zero.clone(), "n": 0, "entity_words": zero.clone(), "entity_agree": zero.clone()}
 
 
 class _BestAgreement:

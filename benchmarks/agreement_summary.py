@@ -1,0 +1,45 @@
+"""Print each student's agreement-set curve in brief: before training, lowest, final, and whether it
+has levelled off (the spread of its last three measurements).
+
+Usage: python benchmarks/agreement_summary.py [RESULTS_DIR]   (default: results)
+
+Reads results/students/*/*/seed*/training_summary.json; students trained without an agreement set
+(student.agreement_sentences: 0) are listed as such. Pandas renders the Markdown table.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+LEVEL = 0.02  # last three measurements within this range: the curve has levelled off
+
+
+def summarise(folder: Path) -> dict:
+    summary = json.loads((folder / "training_summary.json").read_text())
+    curve = [(r["step"], r["heldout_entity_agreement"]) for r in summary["history"] if "heldout_entity_agreement" in r]
+    row = {"student": f"{folder.parent.parent.name}/{folder.parent.name}", "seed": folder.name.removeprefix("seed"),
+           "init": summary.get("init", {}).get("from", "pretrained"), "steps": summary.get("stopping", {}).get("steps")}
+    if not curve:
+        return row | {"agreement set": "none"}
+    last = [v for _, v in curve[-3:]]
+    return row | {
+        "before training": round(curve[0][1], 3),
+        "lowest": round(min(v for _, v in curve[1:]), 3),
+        "final": round(curve[-1][1], 3),
+        "last three spread": round(max(last) - min(last), 3),
+        "levelled off": max(last) - min(last) <= LEVEL,
+        "train s": summary["train_seconds"],
+    }
+
+
+def main(results="results"):
+    folders = sorted(p.parent for p in Path(results, "students").glob("*/*/seed*/training_summary.json"))
+    if not folders:
+        sys.exit(f"no students under {results}/students")
+    print(pd.DataFrame([summarise(f) for f in folders]).to_markdown(index=False))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
