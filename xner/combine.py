@@ -33,3 +33,13 @@ def combine(paths, weights, out, extra_attrs: dict | None = None) -> None:
         "teacher_models": json.dumps([f.attrs.get("source_model", "") for f in files]),
     }
     write_word_probs(out, first.token_lists(), blocks, first.label_names, attrs | (extra_attrs or {}))
+
+
+def combine_files(alpha_path, inputs: dict, out) -> None:
+    """Eq. 6 with the weights of an alpha JSON file; `inputs` maps each source language to its file."""
+    with open(alpha_path, encoding="utf-8") as f:
+        alpha = json.load(f)["alpha"]
+    if set(inputs) != set(alpha):
+        raise ValueError(f"--input languages {sorted(inputs)} differ from {alpha_path}'s {sorted(alpha)}")
+    langs = list(inputs)
+    combine([inputs[k] for k in langs], [alpha[k] for k in langs], out, {"alpha_file": str(alpha_path)})

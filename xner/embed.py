@@ -140,3 +140,19 @@ def read_embeddings(path: str | os.PathLike) -> tuple[np.ndarray, dict]:
         array = np.asarray(dset[...], dtype=np.float32)
         attrs = {key: _python(value) for key, value in dset.attrs.items()}
     return array, attrs
+
+
+def embed_corpus(encoder, corpus_path, out, batch_size=64, max_length=128, device="auto") -> None:
+    """g(u) of every sentence of a corpus file (its tokens only), written to `out` with provenance."""
+    from .corpus import read_corpus_tokens
+
+    corpus = read_corpus_tokens(corpus_path)
+    vectors = sentence_embeddings(encoder, corpus.token_lists, batch_size, max_length, device)
+    attrs = {
+        "encoder": str(encoder),
+        "lang": corpus.lang,
+        "split": corpus.split,
+        "tokens_sha256": corpus.tokens_sha256,
+        "n_sentences": len(vectors),
+    }
+    write_embeddings(out, vectors, attrs)

@@ -10,6 +10,8 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForTokenClassification, AutoTokenizer
 
+from .modelcard import write_model_card
+
 
 def new_model(encoder: str, label_names: list[str], dropout: float = 0.1):
     """A fresh classifier head on a pre-trained encoder (an HF model id or a local folder)."""
@@ -61,6 +63,7 @@ def save_model(model, tokenizer, folder: Path, summary: dict) -> None:
     tokenizer.save_pretrained(folder)
     (folder / "labels.json").write_text(json.dumps(label_names_of(model), indent=2) + "\n")
     (folder / "training_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_model_card(folder, summary)
 
 
 def model_fingerprint(folder: str | Path) -> str:

@@ -1,3 +1,5 @@
+import ast
+import functools
 import json
 import os
 import shlex
@@ -95,16 +97,49 @@ def sources_of(tgt):
     return [lang for lang in LANGS if lang != tgt]
 
 
-# Each rule lists the package modules its step runs as inputs, so that editing the code reruns
-# exactly the steps it computes (Snakemake does not look inside an imported package).
+# Each rule lists as inputs the package modules its step runs: the step's module and every xner
+# module it imports, read from the import statements. Snakemake does not look inside an imported
+# package, and the CLI front door (cli.py) and the version string (__init__.py) compute nothing,
+# so editing help text or bumping the version reruns no job.
 PACKAGE = Path(workflow.basedir) / "xner"
+FRONT_DOOR = {"__init__", "__main__", "cli"}
+
+
+def imported_modules(module):
+    """The xner modules `module` imports (relative or absolute, at any depth of the file)."""
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            package = node.module or ""
+            if node.level == 1 and not package:  # from . import name
+                found.update(alias.name for alias in node.names)
+            elif node.level == 1:
+                found.add(package.split(".")[0])
+            elif package.startswith("xner."):
+                found.add(package.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(
+                a.name.split(".")[1] for a in node.names if a.name.startswith("xner.")
+            )
+    return {m for m in found if (PACKAGE / f"{m}.py").exists()} - FRONT_DOOR
+
+
+@functools.cache
+def module_closure(module):
+    seen, todo = set(), [module]
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(imported_modules(current))
+    return frozenset(seen)
 
 
 def code(*modules):
-    return [str(PACKAGE / f"{m}.py") for m in ("__init__", "cli", "io") + modules]
-
-
-NETWORK_CODE = ("device", "features", "model")
+    """The source files of `modules` and of everything they import from xner."""
+    closure = set().union(*(module_closure(m) for m in modules))
+    return [str(PACKAGE / f"{m}.py") for m in sorted(closure)]
 
 
 def encoder_path(name):

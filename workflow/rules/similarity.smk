@@ -5,7 +5,7 @@ rule embed:
     input:
         corpus="results/corpora/{lang}/train.json",
         encoder=encoder_input(TEACHER_ENCODER),
-        code=code("embed", "corpus", "device"),
+        code=code("embed"),
     output:
         "results/embeddings/{lang}/train.h5",
     log:
@@ -31,7 +31,7 @@ rule embed:
 rule alpha:
     input:
         embeddings=alpha_embeddings,
-        code=code("similarity", "embed", "device"),
+        code=code("similarity"),
     output:
         "results/alpha/{method}/{tgt}/seed{seed}.json",
     log:
@@ -54,7 +54,7 @@ rule combine_softlabels:
     input:
         unpack(teacher_files("results/softlabels/{src}/{tgt}/seed{seed}.h5")),
         alpha="results/alpha/{method}/{tgt}/seed{seed}.json",
-        code=code("combine", "softlabels"),
+        code=code("combine"),
     output:
         "results/softlabels/multi-{method}/{tgt}/seed{seed}.h5",
     log:
@@ -81,7 +81,7 @@ use rule combine_softlabels as predict_mt with:
             )
         ),
         alpha="results/alpha/{method}/{tgt}/seed{seed}.json",
-        code=code("combine", "softlabels"),
+        code=code("combine"),
     output:
         "results/predictions/mt-{method}/{tgt}/seed{seed}/{split}.h5",
     log:

@@ -3,7 +3,7 @@ rule train_student:
         softlabels=student_softlabels,
         start=student_start_teachers,
         encoder=encoder_input(STUDENT_ENCODER),
-        code=code("student", "train", "agreement", "predict", "softlabels", *NETWORK_CODE),
+        code=code("student"),
     output:
         directory("results/students/{kind}-{teachers}/{tgt}/seed{seed}"),
     log:
