@@ -27,5 +27,5 @@ def test_every_option_has_help_and_shows_its_default(parser):
         if isinstance(action, (argparse._HelpAction, argparse._VersionAction, argparse._SubParsersAction)):
             continue
         assert action.help, f"{parser.prog} {action.dest}: no help text"
-        shown = action.required or action.default in (None, False) or f"(default: {action.default})" in " ".join(text.split())
+        shown = action.required or action.default is None or action.default is False or f"(default: {action.default})" in " ".join(text.split())
         assert shown, f"{parser.prog} {action.dest}: default {action.default!r} not shown"

@@ -10,7 +10,7 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows each option's default, except where there is none to show (required options, flags)."""
 
     def _get_help_string(self, action):
-        if action.required or action.default in (None, False):
+        if action.required or action.default is None or action.default is False:
             return action.help
         return super()._get_help_string(action)
 
