@@ -47,19 +47,7 @@ def test_full_protocol_dry_run(tmp_path, toy_conll, profile):
         assert int(resources["runtime"]) > 0
 
 
-def test_conda_environment_resolves_to_the_pinned_requirements():
-    """Conda channels are unreachable here; check the file's shape and that what it names exists."""
-    import yaml
-
-    env_file = REPO / "envs/xner.yaml"
-    env = yaml.safe_load(env_file.read_text())
-    assert env["channels"][0] == "conda-forge" and "nodefaults" in env["channels"]
-    assert any(str(d).startswith("python") for d in env["dependencies"])
-    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    assert pip[0] == "torch==2.13.0"  # torch first and pinned
-    requirements = (env_file.parent / pip[1].split()[1]).resolve()
-    assert requirements == REPO / "requirements.txt" and requirements.exists()
-    assert (env_file.parent / pip[2].split()[1]).resolve() == REPO  # the package itself, editable
+def test_every_rule_that_runs_a_command_has_the_conda_environment():
     for rule_file in (REPO / "workflow/rules").glob("*.smk"):
         text = rule_file.read_text()
         # Every rule that runs a command; `use rule ... with` inherits the environment, and a

@@ -8,10 +8,14 @@ from pathlib import Path
 import yaml
 from snakemake.utils import update_config, validate
 
+# This workflow's own folder (two levels above this file), also when a host workflow uses it as a
+# module: then workflow.basedir is the host's folder.
+WORKFLOW_DIR = Path(workflow.current_basedir).parents[1]
+# envs/xner.post-deploy.sh installs the package from here into a conda environment.
+os.environ["XNER_WORKFLOW_DIR"] = str(WORKFLOW_DIR)
+
 # config.yaml (beside the Snakefile) holds every default; --configfile / --config override keys.
-_defaults = yaml.safe_load(
-    open(Path(workflow.basedir) / "config.yaml", encoding="utf-8")
-)
+_defaults = yaml.safe_load(open(WORKFLOW_DIR / "config.yaml", encoding="utf-8"))
 update_config(_defaults, config)
 config.clear()
 config.update(_defaults)
@@ -31,7 +35,7 @@ def language_source(lang):
     # Relative data paths are relative to the workflow's folder, wherever Snakemake runs.
     folder = Path(
         os.path.normpath(
-            Path(workflow.basedir)
+            WORKFLOW_DIR
             / entry.get("path", os.path.join(config["data"]["conll_dir"], lang))
         )
     )
@@ -101,7 +105,7 @@ def sources_of(tgt):
 # module it imports, read from the import statements. Snakemake does not look inside an imported
 # package, and the CLI front door (cli.py) and the version string (__init__.py) compute nothing,
 # so editing help text or bumping the version reruns no job.
-PACKAGE = Path(workflow.basedir) / "xner"
+PACKAGE = WORKFLOW_DIR / "xner"
 FRONT_DOOR = {"__init__", "__main__", "cli"}
 
 
