@@ -21,6 +21,28 @@ config.clear()
 config.update(_defaults)
 validate(config, "../schemas/config.schema.yaml")
 
+# Jobs of seconds run where Snakemake runs instead of waiting in a cluster queue.
+localrules:
+    all,
+    prepare_corpus,
+    encoder_tiny,
+    score,
+    alpha_avg,
+    combine_softlabels,
+    predict_mt,
+    table,
+    figure5,
+    report_figures,
+    alpha_figure,
+    training_curves,
+    runtimes,
+
+
+# The SLURM profile takes partition and account from these variables (workflow/profiles/slurm);
+# empty: the cluster's default partition and the account the executor plugin finds.
+for _variable in ("XNER_SLURM_PARTITION", "XNER_SLURM_ACCOUNT"):
+    os.environ.setdefault(_variable, "")
+
 METHODS = ["avg", "sim", "cosine", "l2"]
 SEEDS = [str(s) for s in config["seeds"]]
 

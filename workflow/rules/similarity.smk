@@ -34,6 +34,8 @@ rule alpha:
         code=code("similarity"),
     output:
         "results/alpha/{method}/{tgt}/seed{seed}.json",
+    wildcard_constraints:
+        method="sim|cosine|l2",
     log:
         "results/logs/alpha/{method}/{tgt}/seed{seed}.log",
     benchmark:
@@ -48,6 +50,18 @@ rule alpha:
     shell:
         "xner alpha --method {wildcards.method} --target {wildcards.tgt} {params.flags}"
         " --out {output} 2> {log}"
+
+
+# α of avg is 1/K per source: a second's work, run where Snakemake runs (localrules in common.smk).
+use rule alpha as alpha_avg with:
+    output:
+        "results/alpha/{method}/{tgt}/seed{seed}.json",
+    wildcard_constraints:
+        method="avg",
+    log:
+        "results/logs/alpha/{method}/{tgt}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/alpha_avg/{method}/{tgt}/seed{seed}.tsv"
 
 
 rule combine_softlabels:
