@@ -12,7 +12,7 @@ from snakemake.utils import update_config, validate
 # module: then workflow.basedir is the host's folder.
 WORKFLOW_DIR = Path(workflow.current_basedir).parents[1]
 # envs/xner.post-deploy.sh installs the package from here into a conda environment.
-os.environ["XNER_WORKFLOW_DIR"] = str(WORKFLOW_DIR)
+os.environ.update(XNER_WORKFLOW_DIR=str(WORKFLOW_DIR))
 
 # config.yaml (beside the Snakefile) holds every default; --configfile / --config override keys.
 _defaults = yaml.safe_load(open(WORKFLOW_DIR / "config.yaml", encoding="utf-8"))
@@ -20,23 +20,6 @@ update_config(_defaults, config)
 config.clear()
 config.update(_defaults)
 validate(config, "../schemas/config.schema.yaml")
-
-# Jobs of seconds run where Snakemake runs instead of waiting in a cluster queue.
-localrules:
-    all,
-    prepare_corpus,
-    encoder_tiny,
-    score,
-    alpha_avg,
-    combine_softlabels,
-    predict_mt,
-    table,
-    figure5,
-    report_figures,
-    alpha_figure,
-    training_curves,
-    runtimes,
-
 
 # The SLURM profile takes partition and account from these variables (workflow/profiles/slurm);
 # empty: the cluster's default partition and the account the executor plugin finds.
@@ -123,8 +106,8 @@ def sources_of(tgt):
     return [lang for lang in LANGS if lang != tgt]
 
 
-# Each rule lists as inputs the package modules its step runs: the step's module and every xner
-# module it imports, read from the import statements. Snakemake does not look inside an imported
+# A rule's inputs include the package modules its step runs (the step's module and every xner
+# module it imports, read from its import statements). Snakemake does not look inside an imported
 # package, and the CLI front door (cli.py) and the version string (__init__.py) compute nothing,
 # so editing help text or bumping the version reruns no job.
 PACKAGE = WORKFLOW_DIR / "xner"

@@ -34,12 +34,12 @@ rule alpha:
         code=code("similarity"),
     output:
         "results/alpha/{method}/{tgt}/seed{seed}.json",
-    wildcard_constraints:
-        method="sim|cosine|l2",
     log:
         "results/logs/alpha/{method}/{tgt}/seed{seed}.log",
     benchmark:
         "results/benchmarks/alpha/{method}/{tgt}/seed{seed}.tsv"
+    wildcard_constraints:
+        method="sim|cosine|l2",
     conda:
         "../../envs/xner.yaml"
     resources:
@@ -56,12 +56,12 @@ rule alpha:
 use rule alpha as alpha_avg with:
     output:
         "results/alpha/{method}/{tgt}/seed{seed}.json",
-    wildcard_constraints:
-        method="avg",
     log:
         "results/logs/alpha/{method}/{tgt}/seed{seed}.log",
     benchmark:
         "results/benchmarks/alpha_avg/{method}/{tgt}/seed{seed}.tsv"
+    wildcard_constraints:
+        method="avg",
 
 
 rule combine_softlabels:
