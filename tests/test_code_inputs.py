@@ -94,7 +94,7 @@ def test_code_inputs_follow_imports(finished_copy):
                     snakefile=workflow / "Snakefile").stdout
     student_job = out.split("rule train_student:")[1].split("\n\n")[0]
     inputs = re.search(r"input: (.*)", student_job).group(1)
-    for module in ("student", "train", "model", "softlabels", "features", "device", "io", "modelcard"):
+    for module in ("student", "train", "agreement", "predict", "model", "softlabels", "features", "device", "io", "modelcard"):
         assert f"xner/{module}.py" in inputs, module
     for module in ("cli", "__init__", "teacher", "corpus"):
         assert f"xner/{module}.py" not in inputs, module

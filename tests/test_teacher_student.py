@@ -128,7 +128,8 @@ def test_hard_labels_round_to_one_hot():
 @pytest.fixture(scope="module")
 def student(soft_es, tiny_encoder, tmp_path_factory):
     out = tmp_path_factory.mktemp("student") / "ts-en-es"
-    main(["train-student", "--encoder", str(tiny_encoder), "--softlabels", str(soft_es), "--out", str(out), *FAST])
+    main(["train-student", "--encoder", str(tiny_encoder), "--softlabels", str(soft_es), "--out", str(out), *FAST,
+          "--agreement-sentences", "4", "--eval-every", "2"])
     return out
 
 
@@ -141,6 +142,7 @@ def test_every_model_folder_has_a_model_card(teacher, student, soft_es):
     card = (student / "README.md").read_text()
     assert "never saw target-language gold tags" in card and "never saw" not in teacher_card
     assert str(soft_es) in card and "language: [es]" in card and "Entity agreement with the teachers'" in card
+    assert "on 4 held-out soft-labelled sentences (best, step" in card and "| loss | mse |" in card
 
 
 def test_tag_raw_text_to_conll_and_json_lines(student, tmp_path, monkeypatch, capsys):

@@ -58,6 +58,14 @@ def _figures(summary):
     for key, value in summary.items():  # figures a newer summary adds, e.g. agreement on a held-out set
         if key.endswith(("_f1", "_agreement")) and isinstance(value, (int, float)):
             lines.append(f"- {key.replace('_', ' ')}: {100 * value:.2f}")
+    stopping = summary.get("stopping") or {}
+    if stopping.get("best_heldout_entity_agreement") is not None and stopping.get("best_step") is not None:
+        held = (summary.get("agreement_set") or {}).get("sentences")
+        lines.append(
+            f"- Entity agreement with the soft labels on {held} held-out soft-labelled sentences"
+            f" (best, step {stopping['best_step']}): {100 * stopping['best_heldout_entity_agreement']:.2f} %;"
+            f" weights kept: {stopping.get('weights')}"
+        )
     if "train_seconds" in summary:
         lines.append(f"- Training time: {summary['train_seconds']:.0f} s")
     return lines or ["- No figures recorded."]
@@ -92,6 +100,8 @@ def model_card(summary: dict) -> str:
         "| setting | value |",
         "|---|---|",
         *(f"| {key} | {value} |" for key, value in settings.items()),
+        *(f"| {key} | {summary[key]} |" for key in ("loss", "trained_sentences") if key in summary),
+        *([f"| init | {summary['init']['from']} |"] if isinstance(summary.get("init"), dict) else []),
         "",
         "## Figures",
         "",
