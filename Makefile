@@ -24,4 +24,4 @@ test: setup
 	. $(VENV)/bin/activate && python -m pytest -q
 
 lint: setup
-	. $(VENV)/bin/activate && snakemake --lint && snakefmt --check Snakefile workflow/rules
+	. $(VENV)/bin/activate && snakemake --lint && snakefmt --check Snakefile workflow/Snakefile workflow/rules

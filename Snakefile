@@ -23,6 +23,23 @@ include: "workflow/rules/tables.smk"
 include: "workflow/rules/report.smk"
 
 
+# Jobs of seconds run where Snakemake runs instead of waiting in a cluster queue.
+localrules:
+    all,
+    prepare_corpus,
+    encoder_tiny,
+    score,
+    alpha_avg,
+    combine_softlabels,
+    predict_mt,
+    table,
+    figure5,
+    report_figures,
+    alpha_figure,
+    training_curves,
+    runtimes,
+
+
 rule all:
     default_target: True
     input:

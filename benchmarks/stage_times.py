@@ -3,22 +3,30 @@
 Usage: python benchmarks/stage_times.py [RESULTS_DIR]   (default: results)
 """
 
-import csv
 import sys
-from collections import defaultdict
 from pathlib import Path
+
+import pandas as pd
+
+
+def stage_table(results="results") -> pd.DataFrame:
+    """Per stage (the top folder under results/benchmarks): jobs, total and slowest seconds, peak RSS."""
+    folder = Path(results, "benchmarks")
+    jobs = pd.DataFrame(
+        [{"stage": tsv.relative_to(folder).with_suffix("").parts[0], "job": str(tsv.relative_to(folder).with_suffix("")),
+          **pd.read_csv(tsv, sep="\t").iloc[0][["s", "max_rss"]].to_dict()}
+         for tsv in sorted(folder.rglob("*.tsv"))],
+        columns=["stage", "job", "s", "max_rss"],
+    )
+    jobs[["s", "max_rss"]] = jobs[["s", "max_rss"]].apply(pd.to_numeric, errors="coerce")
+    slowest = jobs.loc[jobs.groupby("stage", sort=False)["s"].idxmax(), ["stage", "job"]].set_index("stage")["job"]
+    return jobs.groupby("stage", sort=False).agg(
+        jobs=("job", "size"), total_s=("s", "sum"), max_s=("s", "max"), peak_rss_mb=("max_rss", "max")
+    ).round(0).assign(slowest_job=slowest)
 
 
 def main(results="results"):
-    stages = defaultdict(list)
-    for tsv in sorted(Path(results, "benchmarks").rglob("*.tsv")):
-        job = tsv.relative_to(Path(results, "benchmarks")).with_suffix("")
-        row = next(csv.DictReader(open(tsv), delimiter="\t"))
-        stages[job.parts[0]].append((str(job), float(row["s"]), float(row["max_rss"])))
-    print(f"{'stage':<18} {'jobs':>4} {'total s':>9} {'max s':>8} {'peak RSS MB':>11}  slowest job")
-    for stage, jobs in stages.items():
-        slowest = max(jobs, key=lambda j: j[1])
-        print(f"{stage:<18} {len(jobs):>4} {sum(j[1] for j in jobs):>9.0f} {slowest[1]:>8.0f} {max(j[2] for j in jobs):>11.0f}  {slowest[0]}")
+    print(stage_table(results).to_markdown())
 
 
 if __name__ == "__main__":

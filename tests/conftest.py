@@ -18,6 +18,30 @@ SHARED_CONLL = REPO.parent / "shared" / "data" / "conll"
 FAST = ["--epochs", "2", "--batch-size", "8", "--lr", "1e-3", "--freeze-layers", "1", "--max-length", "32", "--device", "cpu"]
 
 
+class _CurrentStderr:
+    """Writes to whatever sys.stderr is when a record is emitted (capsys swaps it per test)."""
+
+    def write(self, text):
+        return sys.stderr.write(text)
+
+    def flush(self):
+        sys.stderr.flush()
+
+
+@pytest.fixture(autouse=True)
+def library_log_streams():
+    """Library loggers (transformers) make their stderr handler once, in whichever test logs first;
+    under capsys that stream is closed after the test, and a later test's log line would print a
+    "Logging error" traceback. Such handlers write to the current stderr instead."""
+    import logging
+
+    for name in ("transformers",):
+        for handler in logging.getLogger(name).handlers:
+            if type(handler) is logging.StreamHandler:
+                handler.stream = _CurrentStderr()
+    yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def offline_hub(tmp_path_factory):
     """No test reaches the hub (offline mode in every Snakemake and xner subprocess). The paper's

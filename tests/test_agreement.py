@@ -11,7 +11,8 @@ from safetensors.torch import load_file, save_file
 from xner.agreement import agreement, split_agreement_set
 from xner.cli import main
 from xner.softlabels import WordProbs
-from xner.train import TrainSettings, batch_loss, fit
+from xner.student import distillation_loss, kl_loss
+from xner.train import TrainSettings, fit
 
 from conftest import FAST
 
@@ -46,7 +47,7 @@ def test_kl_loss_matches_hand_computation():
     targets = torch.tensor([[[1.0, 0.0], [0.75, 0.25]]])
     mask = torch.tensor([[True, True]])
     # word 1: KL([1, 0] || [.5, .5]) = ln 2; word 2: KL = 0. Sentence mean: ln 2 / 2.
-    assert batch_loss(logits, targets, mask, "kl").item() == pytest.approx(np.log(2) / 2, rel=1e-5)
+    assert kl_loss(logits, targets, mask).item() == pytest.approx(np.log(2) / 2, rel=1e-5)
 
 
 class ScriptedMonitor:
@@ -78,7 +79,7 @@ def test_patience_stops_and_best_weights_are_kept(tiny_model_and_data):
     monitor = ScriptedMonitor([0.99, 0.2, 0.7, 0.5, 0.6, 0.9])
     settings = TrainSettings(epochs=20, batch_size=8, lr=1e-3, freeze_layers=1, max_length=32, eval_every=2, patience=2, keep_best=True)
     model = make_model()
-    history, stopping = fit(model, tokenizer, tokens, targets, "mse", settings, torch.device("cpu"), monitor=monitor)
+    history, stopping = fit(model, tokenizer, tokens, targets, distillation_loss, settings, torch.device("cpu"), monitor=monitor)
     assert stopping["stopped_early"] and stopping["steps"] == 8 and stopping["best_step"] == 4
     assert stopping["best_heldout_entity_agreement"] == 0.7 and stopping["planned_steps"] > 8
     assert [r["step"] for r in history if "heldout_entity_agreement" in r] == [0, 2, 4, 6, 8]
@@ -93,7 +94,7 @@ def test_without_keep_best_the_last_weights_stay_and_max_steps_caps(tiny_model_a
     monitor = ScriptedMonitor([0.5, 0.9, 0.1, 0.1])
     settings = TrainSettings(epochs=20, batch_size=8, lr=1e-3, freeze_layers=1, max_length=32, eval_every=2, max_steps=5)
     model = make_model()
-    history, stopping = fit(model, tokenizer, tokens, targets, "mse", settings, torch.device("cpu"), monitor=monitor)
+    history, stopping = fit(model, tokenizer, tokens, targets, distillation_loss, settings, torch.device("cpu"), monitor=monitor)
     assert stopping["steps"] == 5 and not stopping["stopped_early"] and stopping["weights"] == "last (step 5)"
     assert [r["step"] for r in history if "heldout_entity_agreement" in r] == [0, 2, 4, 5]
     final = model.state_dict()

@@ -137,19 +137,52 @@ def test_prepare_corpus_errors(tmp_path):
         prepare_corpus({"format": "hf", "dataset": "conll2002"}, "de", "dev", DEFAULT_LABELS)
 
 
-def test_prepare_corpus_hf_maps_dev_to_validation(monkeypatch):
-    import xner.corpus
+HUB_TAGS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]  # HF ClassLabel order
+EXPORT_README = """---
+configs:
+- config_name: es
+  data_files:
+  - {split: train, path: es/train/*.parquet}
+  - {split: validation, path: es/validation/*.parquet}
+  - {split: test, path: es/test/*.parquet}
+---
+"""
 
-    seen = {}
 
-    def fake_read_hf_conll(dataset, config, split, revision, label_names):
-        seen.update(dataset=dataset, config=config, split=split, revision=revision)
-        return [Sentence(("Hola",), ("O",))]
+def write_parquet_export(root):
+    """A hub parquet export in miniature: <config>/<split>/0000.parquet, tags as a ClassLabel."""
+    from datasets import ClassLabel, Dataset, Features, Sequence, Value
 
-    monkeypatch.setattr(xner.corpus, "read_hf_conll", fake_read_hf_conll)
-    spec = {"format": "hf", "dataset": "conll2002", "config": "es", "revision": "refs/convert/parquet"}
-    corpus = prepare_corpus(spec, "es", "dev", DEFAULT_LABELS)
-    assert seen == {"dataset": "conll2002", "config": "es", "split": "validation",
-                    "revision": "refs/convert/parquet"}
-    assert corpus.source == "hf:conll2002/es@refs/convert/parquet split=dev"
-    assert corpus.sentences == [Sentence(("Hola",), ("O",))]
+    features = Features({"tokens": Sequence(Value("string")), "ner_tags": Sequence(ClassLabel(names=HUB_TAGS))})
+    rows = {
+        "train": [(["Lucía", "vive", "en", "Sevilla"], [1, 0, 0, 5])],
+        "validation": [(["EFE", "dijo", "ayer"], [3, 0, 0]), (["Jan", "Smit"], [1, 2])],
+        "test": [(["Madrid"], [5])],
+    }
+    for split, sentences in rows.items():
+        (root / "es" / split).mkdir(parents=True)
+        data = {"tokens": [t for t, _ in sentences], "ner_tags": [g for _, g in sentences]}
+        Dataset.from_dict(data, features=features).to_parquet(root / "es" / split / "0000.parquet")
+    (root / "README.md").write_text(EXPORT_README)
+    return root
+
+
+def test_hub_loader_reads_a_parquet_export_offline(tmp_path):
+    """`xner prepare` with the config's hub entry, through `datasets`, on a local export, offline."""
+    import os
+    import subprocess
+    import sys
+
+    export = write_parquet_export(tmp_path / "export")
+    source = {"format": "hf", "dataset": str(export), "config": "es", "revision": "refs/convert/parquet"}
+    env = os.environ | {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf-home")}
+    out = tmp_path / "es-dev.json"
+    subprocess.run(
+        [sys.executable, "-m", "xner", "prepare", "--lang", "es", "--split", "dev", "--source", json.dumps(source),
+         "--labels", ",".join(DEFAULT_LABELS), "--out", str(out)],
+        check=True, env=env, capture_output=True,
+    )
+    corpus = read_corpus(out)
+    assert corpus.sentences == [Sentence(("EFE", "dijo", "ayer"), ("B-ORG", "O", "O")), Sentence(("Jan", "Smit"), ("B-PER", "I-PER"))]
+    assert corpus.label_names == list(DEFAULT_LABELS)
+    assert corpus.source == f"hf:{export}/es@refs/convert/parquet split=dev"

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -29,7 +30,8 @@ def test_alpha_figure(tmp_path):
         alpha_file(tmp_path / "nl1.json", "sim", "nl", {"en": 0.4, "de": 0.4, "es": 0.2}),
     ]
     method, alpha = read_alpha(files)
-    assert method == "sim" and alpha["es"]["en"] == [0.5, 0.7] and set(alpha["nl"]) == {"en", "de", "es"}
+    assert method == "sim" and list(alpha.query("target == 'es' and source == 'en'")["alpha"]) == [0.5, 0.7]
+    assert set(alpha.query("target == 'nl'")["source"]) == {"en", "de", "es"}
     alpha_figure(files, tmp_path / "fig/alpha.png")
     assert (tmp_path / "fig/alpha.png").read_bytes().startswith(PNG)
     other = alpha_file(tmp_path / "x.json", "l2", "es", {"en": 1.0})
@@ -156,3 +158,18 @@ def test_report_renders_in_a_headless_browser(reported, tmp_path):
     assert "OK:" in result.stdout
     for name in ("report.png", "report-alpha_sim.png", "report-table3.png"):
         assert (tmp_path / name).read_bytes().startswith(PNG), name
+
+
+def test_stage_times_summarise_benchmark_files(tmp_path):
+    import runpy
+
+    stage_table = runpy.run_path(str(Path(__file__).parents[1] / "benchmarks/stage_times.py"))["stage_table"]
+    header = "s\th:m:s\tmax_rss\n"
+    for name, row in {"train/en/seed1.tsv": "2.5\t0:00:02\t100\n", "train/es.tsv": "4\t0:00:04\tNA\n",
+                      "encoder.tsv": "1\t0:00:01\t5\n"}.items():
+        (tmp_path / "benchmarks" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "benchmarks" / name).write_text(header + row)
+    table = stage_table(tmp_path)
+    assert table.loc["train", "jobs"] == 2 and table.loc["train", "total_s"] == 6 and table.loc["train", "max_s"] == 4
+    assert table.loc["train", "peak_rss_mb"] == 100 and table.loc["train", "slowest_job"] == "train/es"
+    assert table.loc["encoder", "jobs"] == 1

@@ -12,8 +12,7 @@ from safetensors.torch import load_file
 from xner.cli import main
 from xner.corpus import Corpus, read_corpus, write_corpus
 from xner.softlabels import WordProbs
-from xner.student import hard_labels
-from xner.train import batch_loss
+from xner.student import distillation_loss, hard_labels
 
 from conftest import FAST
 
@@ -120,15 +119,82 @@ def test_mse_loss_matches_hand_computation():
     targets = torch.tensor([[[1.0, 0.0], [0.75, 0.25]]])
     mask = torch.tensor([[True, True]])
     # word 1: mean((.5-1)^2, (.5-0)^2) = .25; word 2: 0. Sentence mean over words (Eq. 3) = .125.
-    assert batch_loss(logits, targets, mask, "mse").item() == pytest.approx(0.125)
+    assert distillation_loss(logits, targets, mask).item() == pytest.approx(0.125)
     # A padded third word must not count; a second sentence averages in (Eq. 4 up to scale).
     logits2 = torch.cat([torch.cat([logits, torch.zeros(1, 1, 2)], 1), torch.zeros(1, 3, 2)])
     targets2 = torch.cat([torch.cat([targets, torch.zeros(1, 1, 2)], 1), torch.tensor([[[0.5, 0.5]] * 3])])
     mask2 = torch.tensor([[True, True, False], [True, True, True]])
-    assert batch_loss(logits2, targets2, mask2, "mse").item() == pytest.approx((0.125 + 0.0) / 2)
+    assert distillation_loss(logits2, targets2, mask2).item() == pytest.approx((0.125 + 0.0) / 2)
 
 
 def test_hard_labels_round_to_one_hot():
     p = [np.array([[0.2, 0.5, 0.3], [0.9, 0.05, 0.05]], dtype=np.float32)]
     [h] = hard_labels(p)
     np.testing.assert_array_equal(h, [[0, 1, 0], [1, 0, 0]])
+
+
+@pytest.fixture(scope="module")
+def student(soft_es, tiny_encoder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("student") / "ts-en-es"
+    main(["train-student", "--encoder", str(tiny_encoder), "--softlabels", str(soft_es), "--out", str(out), *FAST,
+          "--agreement-sentences", "4", "--eval-every", "2"])
+    return out
+
+
+def test_every_model_folder_has_a_model_card(teacher, student, soft_es):
+    teacher_card = (teacher / "README.md").read_text()
+    assert teacher_card.startswith("---\nlibrary_name: transformers\npipeline_tag: token-classification\n")
+    dev_f1 = json.loads((teacher / "training_summary.json").read_text())["history"][-1]["source_dev_f1"]
+    assert f"Source-language dev F1 (seqeval, after the last epoch): {100 * dev_f1:.2f}" in teacher_card
+    assert "`B-PER`" in teacher_card and "| lr | 0.001 |" in teacher_card and "language: [en]" in teacher_card
+    card = (student / "README.md").read_text()
+    assert "never saw target-language gold tags" in card and "never saw" not in teacher_card
+    assert str(soft_es) in card and "language: [es]" in card and "Entity agreement with the teachers'" in card
+    assert "on 4 held-out soft-labelled sentences (best, step" in card and "| loss | mse |" in card
+
+
+def test_tag_raw_text_to_conll_and_json_lines(student, tmp_path, monkeypatch, capsys):
+    long_line = " ".join(["Maria", "vive", "en", "Madrid"] * 12)  # 48 words: several 16-piece windows
+    text = tmp_path / "in.txt"
+    text.write_text("Jan trabaja para EFE\n\n" + long_line + "\n", encoding="utf-8")
+    jsonl = tmp_path / "out.jsonl"
+    main(["tag", "--model", str(student), "--input", str(text), "--output", str(jsonl), "--format", "jsonl",
+          "--max-length", "16", "--device", "cpu"])
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert [r["line"] for r in records] == [1, 3]  # blank lines are not sentences
+    assert [len(r["tags"]) for r in records] == [4, 48] and records[1]["tokens"] == long_line.split()
+    labels = json.loads((student / "labels.json").read_text())
+    for r in records:
+        assert set(r["tags"]) <= set(labels) and all(0 < p <= 1 for p in r["probabilities"])
+        for e in r["entities"]:
+            assert r["tags"][e["start"]].endswith(e["type"]) and e["text"] == " ".join(r["tokens"][e["start"]:e["end"]])
+            assert 0 < e["probability"] <= 1
+    # CoNLL in (first column only) from stdin, CoNLL out to stdout: the same tags.
+    conll_in = "-DOCSTART- -X- O\n\nJan X B-PER\ntrabaja X O\npara X O\nEFE X B-ORG\n"
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(conll_in))
+    main(["tag", "--model", str(student), "--input-format", "conll", "--max-length", "16", "--device", "cpu"])
+    rows = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
+    assert [r[0] for r in rows] == ["Jan", "trabaja", "para", "EFE"]
+    assert [r[1] for r in rows] == records[0]["tags"]
+
+
+def test_entity_spans_and_probabilities():
+    from xner.tag import entities
+
+    labels = ["O", "B-PER", "I-PER", "B-LOC"]
+    probs = np.array([[0.1, 0.8, 0.05, 0.05], [0.1, 0.1, 0.6, 0.2], [0.9, 0.0, 0.0, 0.1], [0.2, 0.0, 0.0, 0.8]])
+    found = entities(["Jan", "Smit", "in", "Köln"], ["B-PER", "I-PER", "O", "B-LOC"], probs, labels)
+    assert found == [
+        {"start": 0, "end": 2, "type": "PER", "text": "Jan Smit", "probability": 0.7},
+        {"start": 3, "end": 4, "type": "LOC", "text": "Köln", "probability": 0.8},
+    ]
+
+
+def test_student_folder_loads_in_a_transformers_pipeline(student):
+    """As the README shows it: word-level groups (first sub-word), "O" kept here to see every word."""
+    from transformers import pipeline
+
+    ner = pipeline("token-classification", model=str(student), aggregation_strategy="first", device="cpu")
+    groups = ner("Maria vive en Madrid", ignore_labels=[])
+    labels = {name.split("-")[-1] for name in json.loads((student / "labels.json").read_text())}
+    assert groups and all(g["entity_group"] in labels for g in groups)

@@ -45,7 +45,7 @@ def test_table3_plans_four_teachers_per_seed(tmp_path, paper):
     assert jobs["train_teacher"] == 4 * 5
     assert jobs["softlabels"] == 3 * 3 * 5  # each target gets its 3 sources' soft labels
     assert jobs["train_student"] == 3 * 2 * 5  # Ours-avg and Ours-sim per target and seed
-    assert jobs["alpha"] == 3 * 2 * 5
+    assert jobs["alpha"] == 3 * 5 and jobs["alpha_avg"] == 3 * 5  # Ours-sim and Ours-avg
     assert jobs["embed"] == 4
 
 

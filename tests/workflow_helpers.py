@@ -7,23 +7,23 @@ from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 # What the shared tiny run (the `finished` fixture in conftest.py) builds.
 TARGETS = ["results/tables/table2.csv", "results/tables/table3.csv"]
 
 
-def snakemake(workdir, *args, check=True):
+def snakemake(workdir, *args, check=True, snakefile=REPO / "Snakefile"):
     result = subprocess.run(
-        [*SNAKEMAKE, "--directory", str(workdir), *args], capture_output=True, text=True, cwd=workdir
+        [*SNAKEMAKE, "-s", str(snakefile), "--directory", str(workdir), *args], capture_output=True, text=True, cwd=workdir
     )
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
     return result
 
 
-def planned_jobs(workdir, *args) -> Counter:
+def planned_jobs(workdir, *args, snakefile=REPO / "Snakefile") -> Counter:
     """The 'Job stats' of a dry run: {rule: count}."""
-    out = snakemake(workdir, "-n", "--cores", "4", *args)
+    out = snakemake(workdir, "-n", "--cores", "4", *args, snakefile=snakefile)
     text = out.stdout + out.stderr
     if "Nothing to be done" in text:
         return Counter()

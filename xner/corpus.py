@@ -8,7 +8,6 @@ Target-language code should read text with `read_corpus_tokens`, which hands out
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import NamedTuple, Sequence
 from .checks import read_json
 from .conll import Sentence, read_conll, read_hf_conll
 from .errors import XnerError
-from .io import atomic_output
+from .io import _json_sha256, atomic_output, tokens_sha256  # noqa: F401 (tokens_sha256: re-exported)
 
 FORMAT = "xner-corpus/1"
 _KEYS = ("lang", "split", "source", "label_names", "n_sentences", "n_words", "tokens_sha256", "sha256",
@@ -26,16 +25,6 @@ _KEYS = ("lang", "split", "source", "label_names", "n_sentences", "n_words", "to
 
 # Our split names -> the split names of the hub datasets.
 _HF_SPLITS = {"train": "train", "dev": "validation", "test": "test"}
-
-
-def _json_sha256(obj) -> str:
-    # Canonical JSON (no spaces, real UTF-8) so the hash does not depend on how a file was laid out.
-    data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return hashlib.sha256(data).hexdigest()
-
-
-def tokens_sha256(token_lists: Sequence[Sequence[str]]) -> str:
-    return _json_sha256([list(tokens) for tokens in token_lists])
 
 
 @dataclass

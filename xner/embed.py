@@ -148,3 +148,22 @@ def read_embeddings(path: str | os.PathLike) -> tuple[np.ndarray, dict]:
     if array.ndim != 2 or not np.isfinite(array).all():
         raise XnerError(path, f"embeddings must be a finite [N, d] array, got shape {array.shape}", "delete it and rerun `xner embed`")
     return array, attrs
+
+
+def embed_corpus(encoder, corpus_path, out, batch_size=64, max_length=128, device="auto") -> None:
+    """g(u) of every sentence of a corpus file (its tokens only), written to `out` with provenance."""
+    from .corpus import read_corpus_tokens
+
+    from .checks import check_model_source
+
+    corpus = read_corpus_tokens(corpus_path)
+    check_model_source(encoder, "--encoder")
+    vectors = sentence_embeddings(encoder, corpus.token_lists, batch_size, max_length, device)
+    attrs = {
+        "encoder": str(encoder),
+        "lang": corpus.lang,
+        "split": corpus.split,
+        "tokens_sha256": corpus.tokens_sha256,
+        "n_sentences": len(vectors),
+    }
+    write_embeddings(out, vectors, attrs)

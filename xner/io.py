@@ -2,10 +2,12 @@
 
 import contextlib
 import glob
+import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
+from typing import Sequence
 
 
 @contextlib.contextmanager
@@ -55,3 +57,15 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path)
     elif path.exists() or path.is_symlink():
         path.unlink()
+
+
+def _json_sha256(obj) -> str:
+    # Canonical JSON (no spaces, real UTF-8) so the hash does not depend on how a file was laid out.
+    data = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def tokens_sha256(token_lists: Sequence[Sequence[str]]) -> str:
+    """The hash of a corpus's tokens that word-probability files record (here, not in corpus.py, so
+    that reading a soft-label file does not depend on the corpus reader)."""
+    return _json_sha256([list(tokens) for tokens in token_lists])

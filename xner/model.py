@@ -11,6 +11,7 @@ import torch
 from transformers import AutoModelForTokenClassification, AutoTokenizer
 
 from .errors import XnerError
+from .modelcard import write_model_card
 
 
 def new_model(encoder: str, label_names: list[str], dropout: float = 0.1):
@@ -63,6 +64,7 @@ def save_model(model, tokenizer, folder: Path, summary: dict) -> None:
     tokenizer.save_pretrained(folder)
     (folder / "labels.json").write_text(json.dumps(label_names_of(model), indent=2) + "\n")
     (folder / "training_summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_model_card(folder, summary)
 
 
 def model_fingerprint(folder: str | Path) -> str:

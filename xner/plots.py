@@ -5,14 +5,14 @@ training_summary.json, Snakemake benchmark TSVs) and writes a PNG (and the runti
 atomically, so an interrupted job never leaves a figure that looks finished.
 """
 
-import csv
-import math
+import json
 import os
 import re
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from .checks import read_json
 from .io import atomic_output
@@ -42,56 +42,49 @@ def _colors(keys):
     return {key: cmap(i % 10) for i, key in enumerate(keys)}
 
 
-def _mean_std(values):
-    """Mean and sample standard deviation; a single value draws no error bar (0)."""
-    values = np.asarray(values, dtype=float)
-    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
-
-
 # --- teacher weights α -----------------------------------------------------------------------
 
 
-def read_alpha(paths):
-    """{target: {source: [α, one per file (seed)]}} of one method, and that method."""
-    methods, found = set(), defaultdict(lambda: defaultdict(list))
+def read_alpha(paths) -> tuple[str, pd.DataFrame]:
+    """The method of the alpha files and one row per (file, source): target, source, alpha."""
+    methods, records = set(), []
     for path in paths:
         data = read_json(path, "alpha JSON file")
         methods.add(data["method"])
-        target = data["target"]["lang"]
-        for source, value in data["alpha"].items():
-            found[target][source].append(float(value))
+        records += [{"target": data["target"]["lang"], "source": source, "alpha": float(value)}
+                    for source, value in data["alpha"].items()]
     if len(methods) > 1:
         raise ValueError(f"alpha files of several methods given: {sorted(methods)}; one figure is one method")
-    if not found:
+    if not records:
         raise ValueError("no alpha files given")
-    return methods.pop(), {t: dict(s) for t, s in found.items()}
+    return methods.pop(), pd.DataFrame(records)
 
 
 def alpha_figure(paths, out_png) -> None:
-    """Grouped bars: per target, one bar per source language, mean α over seeds ± std over seeds."""
+    """Grouped bars: per target, one bar per source language, mean α over seeds ± std over seeds
+    (a single seed draws no error bar)."""
     method, alpha = read_alpha(paths)
+    stats = alpha.groupby(["target", "source"], sort=False)["alpha"].agg(["mean", "std", "size"]).fillna({"std": 0.0})
     plt = _pyplot()
-    targets = list(alpha)
-    sources = list(dict.fromkeys(s for t in targets for s in alpha[t]))
+    targets, sources = list(pd.unique(alpha["target"])), list(pd.unique(alpha["source"]))
     colors = _colors(sources)
-    seeds = sorted({len(v) for t in targets for v in alpha[t].values()})
+    seeds = sorted(stats["size"].unique())
     fig, ax = plt.subplots(figsize=(max(4.5, 1.6 * len(targets) + 2), 3.6))
     width = 0.8 / max(1, len(sources))
     for k, source in enumerate(sources):
         x, means, stds = [], [], []
         for i, target in enumerate(targets):
-            if source in alpha[target]:
-                mean, std = _mean_std(alpha[target][source])
+            if (target, source) in stats.index:
                 x.append(i + (k - (len(sources) - 1) / 2) * width)
-                means.append(mean)
-                stds.append(std)
+                means.append(stats.loc[(target, source), "mean"])
+                stds.append(stats.loc[(target, source), "std"])
         bars = ax.bar(x, means, width, yerr=stds, capsize=3, color=colors[source], label=source)
         ax.bar_label(bars, labels=[f"{m:.2f}" for m in means], fontsize=7, padding=2)
     ax.set_xticks(range(len(targets)))
     ax.set_xticklabels(targets)
     ax.set_xlabel("target language")
     ax.set_ylabel("teacher weight α")
-    ax.set_ylim(0, min(1.05, max(v for t in targets for vs in alpha[t].values() for v in vs) * 1.25 + 0.05))
+    ax.set_ylim(0, min(1.05, alpha["alpha"].max() * 1.25 + 0.05))
     n = "/".join(str(s) for s in seeds)
     ax.set_title(f"α ({method}): mean over {n} seed(s), error bars: std over seeds", fontsize=9)
     ax.legend(title="source (teacher)", fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -180,15 +173,7 @@ def _pattern_regex(pattern):
     return re.compile(regex + r"\Z"), [n.split(",")[0].strip() for n in names]
 
 
-def _number(text):
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
-def read_benchmarks(folder, patterns=None):
+def read_benchmarks(folder, patterns=None) -> pd.DataFrame:
     """One row per benchmark file under `folder`: the rule that wrote it (the first of `patterns`,
     {rule: path pattern}, that matches; else the file's top folder under `folder`), its wildcards,
     and the measurements (the mean over repeats where a rule was benchmarked several times)."""
@@ -204,35 +189,24 @@ def read_benchmarks(folder, patterns=None):
                 rule = name
                 wildcards = ", ".join(f"{n}={v}" for n, v in zip(names, match.groups()))
                 break
-        with open(path, newline="", encoding="utf-8") as f:
-            records = list(csv.DictReader(f, delimiter="\t"))
-        if not records:
+        repeats = pd.read_csv(path, sep="\t").drop(columns=["h:m:s"], errors="ignore")
+        if repeats.empty:
             continue
-        row = {"rule": rule, "job": str(relative.with_suffix("")), "wildcards": wildcards, "repeats": len(records)}
-        for column in records[0]:
-            values = [_number(r.get(column)) for r in records]
-            values = [v for v in values if v is not None]
-            if column == "h:m:s" or not values:
-                continue
-            row[column] = round(sum(values) / len(values), 4)
-        rows.append(row)
-    return rows
+        means = repeats.apply(pd.to_numeric, errors="coerce").replace([np.inf, -np.inf], np.nan).mean().round(4)
+        rows.append({"rule": rule, "job": str(relative.with_suffix("")), "wildcards": wildcards,
+                     "repeats": len(repeats), **means.to_dict()})
+    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=["rule", "job", "wildcards", "repeats"])
 
 
 def runtimes(folder, patterns, out_csv, out_png) -> list[dict]:
-    """Write every benchmark file's measurements (CSV) and a bar chart of total seconds per rule."""
-    rows = read_benchmarks(folder, patterns)
-    columns = ["rule", "job", "wildcards", "repeats"]
-    columns += [c for c in dict.fromkeys(k for r in rows for k in r) if c not in columns]
-    with atomic_output(out_csv) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
+    """Write every benchmark file's measurements (CSV) and a bar chart of total seconds per rule;
+    return the rows (measurements that are NA in a file are left out of its row)."""
+    table = read_benchmarks(folder, patterns)
+    with atomic_output(out_csv) as tmp:
+        table.to_csv(tmp, index=False, na_rep="")
+    per_rule = table.groupby("rule")["s"].agg(["sum", "size"]) if "s" in table else pd.DataFrame(columns=["sum", "size"])
+    totals, jobs = per_rule["sum"].to_dict(), per_rule["size"].to_dict()
     plt = _pyplot()
-    totals, jobs = defaultdict(float), defaultdict(int)
-    for r in rows:
-        totals[r["rule"]] += r.get("s", 0.0)
-        jobs[r["rule"]] += 1
     order = sorted(totals, key=totals.get)
     fig, ax = plt.subplots(figsize=(7, 1.2 + 0.35 * max(1, len(order))))
     if order:
@@ -242,7 +216,7 @@ def runtimes(folder, patterns, out_csv, out_png) -> list[dict]:
             fontsize=8, padding=3,
         )
         ax.set_xlim(0, max(totals.values()) * 1.35 or 1)
-        ax.set_title(f"wall-clock seconds per rule, summed over {len(rows)} benchmarked jobs", fontsize=9)
+        ax.set_title(f"wall-clock seconds per rule, summed over {len(table)} benchmarked jobs", fontsize=9)
     else:
         ax.text(0.5, 0.5, f"no benchmark files under {folder}", ha="center", va="center")
         ax.set_yticks([])
@@ -250,4 +224,4 @@ def runtimes(folder, patterns, out_csv, out_png) -> list[dict]:
     ax.tick_params(labelsize=8)
     fig.tight_layout()
     _save(fig, out_png)
-    return rows
+    return [{k: v for k, v in row.items() if not pd.isna(v)} for row in table.to_dict("records")]

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from xner.device import resolve_device
+from xner.errors import XnerError
 from xner.io import write_json
 
 log = logging.getLogger("xner.similarity")
@@ -330,3 +331,21 @@ def compute_alpha(
 def write_alpha_json(path, result: dict) -> None:
     """Write `result` as indented JSON, atomically."""
     write_json(path, result)
+
+
+def alpha_from_files(method, target, sources: dict, target_embeddings, out, **training) -> dict:
+    """`compute_alpha` on embedding files: `sources` maps each source language to its file (None for
+    avg), `target_embeddings` is the target's file (None for avg). Writes and returns the result."""
+    from .embed import read_embeddings
+
+    langs = list(sources)
+    if method == "avg":
+        result = compute_alpha("avg", langs, None, None)
+    else:
+        if not target_embeddings or not all(sources.values()):
+            raise XnerError("--source", f"--method {method} needs LANG=EMBEDDINGS.h5 for each source", "and --target-embeddings")
+        source_vectors = [read_embeddings(sources[lang])[0] for lang in langs]
+        result = compute_alpha(method, langs, source_vectors, read_embeddings(target_embeddings)[0], **training)
+    result["target"] = {"lang": target, "embeddings": target_embeddings}
+    write_alpha_json(out, result)
+    return result

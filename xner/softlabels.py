@@ -16,9 +16,8 @@ import h5py
 import numpy as np
 
 from . import __version__
-from .corpus import tokens_sha256
 from .errors import XnerError
-from .io import atomic_output
+from .io import atomic_output, tokens_sha256
 
 FORMAT = "xner-word-probs/1"
 CHUNK_ROWS = 8192

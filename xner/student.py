@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 from safetensors.torch import load_file
 from transformers import AutoTokenizer
 
@@ -21,6 +22,25 @@ from .softlabels import WordProbs
 from .train import TrainSettings, fit, runtime_settings, seed_everything
 
 log = logging.getLogger("xner.student")
+
+
+def distillation_loss(logits, teacher_probs, word_mask):
+    """Eq. 3–4: per-sentence mean over words of the MSE between the student's softmax and the
+    teacher's distribution, averaged over the sentences of the batch."""
+    squared = (torch.softmax(logits, dim=-1) - teacher_probs).pow(2).mean(dim=-1)  # MSE per word
+    per_sentence = (squared * word_mask).sum(dim=1) / word_mask.sum(dim=1).clamp(min=1)
+    return per_sentence.mean()
+
+
+def kl_loss(logits, teacher_probs, word_mask):
+    """Not in the paper: KL(teacher's distribution || student's), averaged like the MSE."""
+    log_q = torch.log(teacher_probs.clamp(min=1e-8))
+    per_word = (teacher_probs * (log_q - torch.log_softmax(logits, dim=-1))).sum(dim=-1)
+    per_sentence = (per_word * word_mask).sum(dim=1) / word_mask.sum(dim=1).clamp(min=1)
+    return per_sentence.mean()
+
+
+STUDENT_LOSSES = {"mse": distillation_loss, "kl": kl_loss}
 
 
 def hard_labels(prob_lists):
@@ -101,7 +121,7 @@ def train_student(
         agreement_set = {"sentences": int(len(held_index)), "seed": settings.seed, "indices": held_index.tolist()}
         token_lists, targets = [token_lists[i] for i in train_index], [targets[i] for i in train_index]
     started = time.time()
-    history, stopping = fit(model, tokenizer, token_lists, targets, loss, settings, device, precision, monitor=monitor)
+    history, stopping = fit(model, tokenizer, token_lists, targets, STUDENT_LOSSES[loss], settings, device, precision, monitor=monitor)
     summary = {
         "role": "student",
         "encoder": str(encoder),

@@ -1,9 +1,6 @@
 """Result tables: measured rows (mean ± std over seeds, test F1 in %) beside the paper's reported ones."""
 
-import csv
-from collections import defaultdict
-
-import numpy as np
+import pandas as pd
 
 from .checks import read_json
 from .io import atomic_output
@@ -65,77 +62,79 @@ def row_label(table: str, system: str) -> str:
     return f"{name}-{teachers}" if multi else name
 
 
-def load_metrics(paths):
-    """{(system, target): [test F1 in %, one per seed]} plus the strict-mode counterpart."""
-    f1, strict = defaultdict(list), defaultdict(list)
+def load_metrics(paths) -> pd.DataFrame:
+    """One row per metrics file: system, target, seed, test F1 and strict-mode F1 (both in %)."""
+    records = []
     for path in paths:
         m = read_json(path, "metrics JSON file")
-        f1[(m["system"], m["target"])].append(100 * m["test"]["default"]["f1"])
-        strict[(m["system"], m["target"])].append(100 * m["test"]["strict"]["f1"])
-    return f1, strict
+        records.append({
+            "system": m["system"], "target": m["target"], "seed": m["seed"],
+            "f1": 100 * m["test"]["default"]["f1"], "strict": 100 * m["test"]["strict"]["f1"],
+        })
+    return pd.DataFrame(records, columns=["system", "target", "seed", "f1", "strict"])
 
 
-def _stats(values):
-    """Mean, sample std (None with fewer than two seeds: a spread of one run is unknown, not 0) and n."""
-    if not values:
-        return None, None, 0
-    std = float(np.std(values, ddof=1)) if len(values) > 1 else None
-    return float(np.mean(values)), std, len(values)
+def summarise(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Mean, sample std (NaN with one seed: a spread of one run is unknown, not 0), seeds and the
+    strict-mode mean per (system, target), systems in the order they come."""
+    return metrics.groupby(["system", "target"], sort=False).agg(
+        mean=("f1", "mean"), std=("f1", "std"), n=("f1", "size"), strict=("strict", "mean")
+    ).reset_index()
 
 
-def _fmt(mean, std, n):
-    if mean is None:
-        return ""
-    return f"{mean:.2f} (n={n})" if std is None else f"{mean:.2f} ± {std:.2f} (n={n})"
+def _wide(stats: pd.DataFrame, key: str, targets, strict: bool) -> pd.DataFrame:
+    """One row per `key` value (in order of appearance): per target its mean, std, seeds (and strict)."""
+    grid = stats.pivot(index=key, columns="target", values=["mean", "std", "n", "strict"])
+    grid = grid.reindex(pd.unique(stats[key]))
+    out = pd.DataFrame(index=grid.index)
+    for t in targets:
+        out[t] = grid["mean", t].astype(float).round(2)
+        out[f"{t}_std"] = grid["std", t].astype(float).round(2)
+        out[f"{t}_seeds"] = grid["n", t].fillna(0).astype("Int64")
+        if strict:
+            out[f"{t}_strict"] = grid["strict", t].astype(float).round(2)
+    return out.rename_axis(key).reset_index()
 
 
-def build_rows(name, metric_paths):
-    f1, strict = load_metrics(metric_paths)
-    targets = [t for t in TARGETS if any(k[1] == t for k in f1)] + sorted({k[1] for k in f1} - set(TARGETS))
+def build_table(name, metric_paths) -> tuple[pd.DataFrame, list[str]]:
+    """The table's rows (the paper's reported ones first, except for direct transfer) and its targets."""
+    stats = summarise(load_metrics(metric_paths))
+    found = list(pd.unique(stats["target"]))
     if name == "direct_transfer":
-        sources = sorted({k[0].split("-", 1)[1] for k in f1})
-        targets = sorted({k[1] for k in f1})
-        rows = []
-        for s in sources:
-            row = {"source": s}
-            for t in targets:
-                mean, std, n = _stats(f1.get((f"teacher-{s}", t), []))
-                row |= {t: _round(mean), f"{t}_std": _round(std), f"{t}_seeds": n}
-            rows.append(row)
-        return rows, ["source"] + [c for t in targets for c in (t, f"{t}_std", f"{t}_seeds")], targets
-    rows = [
-        {"row": label, "origin": "reported (Wu et al., 2020; mBERT)"} | {t: v for t, v in zip(TARGETS, values) if t in targets}
-        for label, values in REPORTED[name]
-    ]
-    for system in dict.fromkeys(k[0] for k in f1):
-        row = {"row": row_label(name, system), "origin": f"measured ({system})"}
-        for t in targets:
-            mean, std, n = _stats(f1.get((system, t), []))
-            strict_mean, _, _ = _stats(strict.get((system, t), []))
-            row |= {t: _round(mean), f"{t}_std": _round(std), f"{t}_seeds": n, f"{t}_strict": _round(strict_mean)}
-        rows.append(row)
+        stats["source"] = stats["system"].str.split("-", n=1).str[1]
+        targets = sorted(found)
+        return _wide(stats.sort_values("source"), "source", targets, strict=False), targets
+    targets = [t for t in TARGETS if t in found] + sorted(set(found) - set(TARGETS))
+    reported = pd.DataFrame(
+        [{"row": label, "origin": "reported (Wu et al., 2020; mBERT)"} | dict(zip(TARGETS, values))
+         for label, values in REPORTED[name]]
+    )
+    measured = _wide(stats, "system", targets, strict=True)
+    measured.insert(0, "row", [row_label(name, system) for system in measured["system"]])
+    measured.insert(1, "origin", [f"measured ({system})" for system in measured["system"]])
     columns = ["row", "origin"] + [c for t in targets for c in (t, f"{t}_std", f"{t}_seeds", f"{t}_strict")]
-    return rows, columns, targets
+    table = pd.concat([reported, measured], ignore_index=True).reindex(columns=columns)
+    return table.astype({f"{t}_seeds": "Int64" for t in targets}), targets
 
 
-def _round(x):
-    return None if x is None else round(x, 2)
+def _cell(mean, std, n):
+    """`mean ± std (n=seeds)` for a measured cell, the bare figure for a reported one."""
+    if pd.isna(mean):
+        return ""
+    if pd.isna(n) or n == 0:
+        return f"{mean:.2f}"
+    return f"{mean:.2f} (n={n})" if pd.isna(std) else f"{mean:.2f} ± {std:.2f} (n={n})"
 
 
-def markdown(name, rows, targets, alpha_notes):
-    key = "source" if name == "direct_transfer" else "row"
-    head = ["source → target" if key == "source" else "", *([] if key == "source" else ["origin"]), *targets]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in rows:
-        cells = [r[key]] + ([] if key == "source" else [r["origin"]])
-        for t in targets:
-            if r.get(f"{t}_seeds"):
-                cells.append(_fmt(r[t], r[f"{t}_std"], r[f"{t}_seeds"]))
-            else:
-                cells.append("" if r.get(t) is None else f"{r[t]:.2f}")
-        lines.append("| " + " | ".join(cells) + " |")
+def markdown(name, table: pd.DataFrame, targets, alpha_notes) -> str:
+    if name == "direct_transfer":
+        shown = table[["source"]].rename(columns={"source": "source → target"})
+    else:
+        shown = table[["row", "origin"]].rename(columns={"row": ""})
+    for t in targets:
+        shown[t] = [_cell(m, s, n) for m, s, n in zip(table[t], table[f"{t}_std"], table[f"{t}_seeds"])]
     text = f"## {name}\n\nEntity-level F1 (%) on CoNLL test, seqeval default mode; measured rows: mean ± std over seeds.\n\n"
-    text += "\n".join(lines) + "\n"
+    text += shown.to_markdown(index=False) + "\n"
     if alpha_notes:
         text += "\n" + alpha_notes
     return text
@@ -143,25 +142,24 @@ def markdown(name, rows, targets, alpha_notes):
 
 def alpha_summary(alpha_paths) -> str:
     """Mean α over seeds per (method, target), for the notes under Tables 3 and 5."""
-    found = defaultdict(list)
+    records = []
     for path in alpha_paths:
         a = read_json(path, "alpha JSON file")
-        found[(a["method"], a["target"]["lang"])].append(a["alpha"])
-    if not found:
+        records += [{"method": a["method"], "target": a["target"]["lang"], "source": lang, "alpha": value}
+                    for lang, value in a["alpha"].items()]
+    if not records:
         return ""
+    mean = pd.DataFrame(records).groupby(["method", "target", "source"], sort=False)["alpha"].mean()
     lines = ["Teacher weights α (mean over seeds):", ""]
-    for (method, target), alphas in sorted(found.items()):
-        langs = list(alphas[0])
-        mean = {lang: np.mean([a[lang] for a in alphas]) for lang in langs}
-        lines.append(f"- {method}, target {target}: " + ", ".join(f"{lang} {mean[lang]:.3f}" for lang in langs))
+    for (method, target), sources in mean.groupby(level=["method", "target"], sort=True):
+        lines.append(f"- {method}, target {target}: " + ", ".join(
+            f"{source} {value:.3f}" for (_, _, source), value in sources.items()))
     return "\n".join(lines) + "\n"
 
 
 def write_table(name, metric_paths, alpha_paths, out_csv) -> None:
-    rows, columns, targets = build_rows(name, metric_paths)
-    with atomic_output(out_csv) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
+    table, targets = build_table(name, metric_paths)
+    with atomic_output(out_csv) as tmp:
+        table.to_csv(tmp, index=False, na_rep="", encoding="utf-8")
     with atomic_output(str(out_csv)[: -len(".csv")] + ".md") as tmp:
-        tmp.write_text(markdown(name, rows, targets, alpha_summary(alpha_paths)), encoding="utf-8")
+        tmp.write_text(markdown(name, table, targets, alpha_summary(alpha_paths)), encoding="utf-8")

@@ -4,6 +4,9 @@ import logging
 import time
 from pathlib import Path
 
+import torch.nn.functional as F
+from transformers import AutoTokenizer
+
 from .corpus import read_corpus
 from .errors import XnerError
 from .io import atomic_output
@@ -11,9 +14,13 @@ from .metrics import score
 from .model import new_model, save_model
 from .predict import argmax_tags, predict_probs
 from .train import TrainSettings, fit, runtime_settings, seed_everything
-from transformers import AutoTokenizer
 
 log = logging.getLogger("xner.teacher")
+
+
+def cross_entropy_loss(logits, gold_ids, word_mask):
+    """The teacher's loss: cross-entropy on gold labels over the words (first sub-words)."""
+    return F.cross_entropy(logits[word_mask], gold_ids[word_mask])
 
 
 def train_teacher(encoder, train_path, dev_path, out_dir, settings: TrainSettings, dropout, device, precision, eval_batch_size):
@@ -36,7 +43,7 @@ def train_teacher(encoder, train_path, dev_path, out_dir, settings: TrainSetting
         return {"source_dev_f1": score(dev_gold, argmax_tags(probs, label_names))["default"]["f1"]}
 
     started = time.time()
-    history, stopping = fit(model, tokenizer, token_lists, targets, "ce", settings, device, precision, on_epoch_end=dev_f1)
+    history, stopping = fit(model, tokenizer, token_lists, targets, cross_entropy_loss, settings, device, precision, on_epoch_end=dev_f1)
     summary = {
         "role": "teacher",
         "encoder": str(encoder),

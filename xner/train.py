@@ -1,7 +1,8 @@
-"""One training loop for teachers (cross-entropy on gold labels) and students (MSE on soft labels).
+"""One training loop for teachers and students; each brings its own loss (teacher.py, student.py).
 
 Both read words and per-word targets only; the student's targets come from a soft-label file, so a
-student never sees target-language gold tags.
+student never sees target-language gold tags. The losses live with their role so that editing one
+reruns only the models trained with it.
 """
 
 import logging
@@ -12,7 +13,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from .device import autocast, resolve_precision
@@ -65,26 +65,9 @@ def word_targets_to_windows(windows, targets):
     return [targets[w.sentence][w.first_word : w.first_word + w.n_words] for w in windows]
 
 
-def batch_loss(logits, batch_targets, word_mask, loss: str):
-    """Cross-entropy over words, or Eq. 3–4: per-sentence mean over words of the MSE between the
-    student's softmax and the target distribution, averaged over the sentences of the batch."""
-    if loss == "ce":
-        return F.cross_entropy(logits[word_mask], batch_targets[word_mask])
-    if loss == "mse":
-        squared = (torch.softmax(logits, dim=-1) - batch_targets).pow(2).mean(dim=-1)  # MSE per word
-        per_sentence = (squared * word_mask).sum(dim=1) / word_mask.sum(dim=1).clamp(min=1)
-        return per_sentence.mean()
-    if loss == "kl":  # not in the paper: KL(target || student), averaged like the MSE
-        log_q = torch.log(batch_targets.clamp(min=1e-8))
-        per_word = (batch_targets * (log_q - torch.log_softmax(logits, dim=-1))).sum(dim=-1)
-        per_sentence = (per_word * word_mask).sum(dim=1) / word_mask.sum(dim=1).clamp(min=1)
-        return per_sentence.mean()
-    raise ValueError(f"unknown loss {loss!r}")
-
-
-def pad_targets(window_targets, n_labels, loss):
+def pad_targets(window_targets, n_labels, soft: bool):
     max_words = max(len(t) for t in window_targets)
-    if loss == "ce":
+    if not soft:
         out = torch.full((len(window_targets), max_words), -100, dtype=torch.long)
         for i, t in enumerate(window_targets):
             out[i, : len(t)] = torch.as_tensor(t, dtype=torch.long)
@@ -95,10 +78,11 @@ def pad_targets(window_targets, n_labels, loss):
     return out
 
 
-def fit(model, tokenizer, token_lists, targets, loss, settings: TrainSettings, device, precision="fp32", on_epoch_end=None, monitor=None):
+def fit(model, tokenizer, token_lists, targets, loss_fn, settings: TrainSettings, device, precision="fp32", on_epoch_end=None, monitor=None):
     """Train `model` in place; return (history, stopping): the records for the training summary.
 
-    `targets[i]` is sentence i's label ids (loss "ce") or probability rows ("mse", "kl"). Logged as
+    `targets[i]` is sentence i's label ids [words] or probability rows [words, labels];
+    `loss_fn(logits, padded_targets, word_mask)` is the role's loss on those targets. Logged as
     training goes: loss and the agreement with the targets on words whose target is an entity, the
     figure that reveals a student collapsing to "O everywhere" while its loss still looks fine.
     `monitor(model)`, when given, measures held-out agreement (xner.agreement) before the first
@@ -112,6 +96,7 @@ def fit(model, tokenizer, token_lists, targets, loss, settings: TrainSettings, d
     windows = encode(tokenizer, token_lists, settings.max_length)
     window_targets = word_targets_to_windows(windows, targets)
     n_labels = model.config.num_labels
+    soft = bool(targets) and np.ndim(targets[0]) == 2
     outside = model.config.label2id.get("O", 0)
 
     head = {id(p) for p in head_parameters(model)}
@@ -150,7 +135,7 @@ def fit(model, tokenizer, token_lists, targets, loss, settings: TrainSettings, d
         return tracker.update(step, figures["entity_agreement"], model)
 
     stop = measure() if tracker else False
-    bar = tqdm(total=total_steps, desc=f"train ({loss})", disable=None, mininterval=10)
+    bar = tqdm(total=total_steps, desc=f"train ({loss_fn.__name__})", disable=None, mininterval=10)
     # Running sums stay on the device and are read at log time only: on a GPU, reading them every
     # step (.item(), int()) would wait for each step to finish before queueing the next.
     running = _zero_running(device)
@@ -162,10 +147,10 @@ def fit(model, tokenizer, token_lists, targets, loss, settings: TrainSettings, d
             if step >= total_steps or stop:
                 break
             batch = {k: v.to(device) for k, v in collate([windows[i] for i in index], tokenizer.pad_token_id).items()}
-            batch_targets = pad_targets([window_targets[i] for i in index], n_labels, loss).to(device)
+            batch_targets = pad_targets([window_targets[i] for i in index], n_labels, soft).to(device)
             with autocast(device, precision):
                 logits = word_logits(model, batch).float()
-            value = batch_loss(logits, batch_targets, batch["word_mask"], loss)
+            value = loss_fn(logits, batch_targets, batch["word_mask"])
             optimizer.zero_grad(set_to_none=True)
             value.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
@@ -175,7 +160,7 @@ def fit(model, tokenizer, token_lists, targets, loss, settings: TrainSettings, d
             bar.update(1)
             subwords += sum(len(windows[i].input_ids) for i in index)
             with torch.no_grad():
-                wanted = batch_targets if loss == "ce" else batch_targets.argmax(-1)
+                wanted = batch_targets.argmax(-1) if soft else batch_targets
                 entity = batch["word_mask"] & (wanted != outside) & (wanted != -100)
                 running["loss"] += value.detach().double()
                 running["n"] += 1

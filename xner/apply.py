@@ -1,0 +1,39 @@
+"""Apply a trained model to a corpus file: the word-probability file of soft labels and predictions."""
+
+import json
+from pathlib import Path
+
+from .checks import check_model_source
+from .corpus import read_corpus_tokens
+from .device import resolve_device
+from .model import load_model, model_fingerprint
+from .predict import predict_blocks
+from .softlabels import write_word_probs
+
+
+def trained_from(model_dir) -> str:
+    """The pre-trained encoder a model was fine-tuned from (its training summary says)."""
+    summary = Path(model_dir) / "training_summary.json"
+    return json.loads(summary.read_text())["encoder"] if summary.exists() else str(model_dir)
+
+
+def predict_corpus(model_dir, corpus_path, out, max_length, batch_size, device="auto", precision="fp32") -> None:
+    """Per-word label probabilities of the model in `model_dir` on a corpus file, written to `out`."""
+    corpus = read_corpus_tokens(corpus_path)  # tokens only: gold tags never reach soft labels
+    check_model_source(model_dir, "--model")
+    model, tokenizer, label_names = load_model(model_dir)
+    blocks = predict_blocks(
+        model, tokenizer, corpus.token_lists, max_length, batch_size, resolve_device(device), precision
+    )
+    attrs = {
+        "source_model": str(model_dir),
+        "source_model_sha256": model_fingerprint(model_dir),
+        "encoder": trained_from(model_dir),
+        "lang": corpus.lang,
+        "split": corpus.split,
+        "tokens_sha256": corpus.tokens_sha256,
+        "corpus": str(corpus_path),
+        "granularity": "word (first sub-word)",
+        "max_length": max_length,
+    }
+    write_word_probs(out, corpus.token_lists, blocks, label_names, attrs)

@@ -1,0 +1,108 @@
+"""Tag raw text with a trained model folder: CoNLL columns or JSON lines with entity spans.
+
+Input is one sentence per line with whitespace tokens (`text`), or the first column of CoNLL
+(`conll`: blank line between sentences, -DOCSTART- skipped). Long sentences are split into
+windows and stitched back, as in every other stage (xner.features).
+"""
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from seqeval.metrics.sequence_labeling import get_entities
+
+from .device import resolve_device
+from .errors import XnerError
+from .model import load_model
+from .predict import predict_blocks
+
+
+def read_text(lines):
+    """(line number, tokens) per non-blank line."""
+    for number, line in enumerate(lines, 1):
+        tokens = line.split()
+        if tokens:
+            yield number, tokens
+
+
+def read_conll_tokens(lines):
+    """(line number of the first token, tokens) per sentence of a CoNLL file; only column 1 is read."""
+    first, tokens = None, []
+    for number, line in enumerate(lines, 1):
+        columns = line.split()
+        if not columns or columns[0] == "-DOCSTART-":
+            if tokens:
+                yield first, tokens
+            first, tokens = None, []
+            continue
+        first = first or number
+        tokens.append(columns[0])
+    if tokens:
+        yield first, tokens
+
+
+def entities(tokens, tags, probs, label_names):
+    """Entity spans (seqeval's reading of the tags): [start, end) word offsets, type, text and the
+    mean over the span's words of the probability of each word's predicted tag."""
+    index = {name: i for i, name in enumerate(label_names)}
+    found = []
+    for kind, start, last in get_entities(list(tags)):
+        p = [float(probs[i, index[tags[i]]]) for i in range(start, last + 1)]
+        found.append({
+            "start": start, "end": last + 1, "type": kind,
+            "text": " ".join(tokens[start : last + 1]), "probability": round(sum(p) / len(p), 4),
+        })
+    return found
+
+
+def tag_sentences(model_dir, sentences, max_length=128, batch_size=64, device="auto", precision="fp32"):
+    """Yield {"line", "tokens", "tags", "probabilities", "entities"} per (line, tokens) sentence."""
+    sentences = list(sentences)
+    model, tokenizer, label_names = load_model(model_dir)
+    token_lists = [tokens for _, tokens in sentences]
+    blocks = predict_blocks(model, tokenizer, token_lists, max_length, batch_size, resolve_device(device), precision, desc="tag")
+    done = 0
+    for block in blocks:
+        for probs in block:
+            line, tokens = sentences[done]
+            done += 1
+            best = probs.argmax(axis=1)
+            tags = [label_names[j] for j in best]
+            yield {
+                "line": line,
+                "tokens": tokens,
+                "tags": tags,
+                "probabilities": [round(float(probs[i, j]), 4) for i, j in enumerate(best)],
+                "entities": entities(tokens, tags, probs, label_names),
+            }
+
+
+@contextmanager
+def _open(path, mode):
+    if path == "-":
+        yield sys.stdin if "r" in mode else sys.stdout
+    else:
+        with open(path, mode, encoding="utf-8") as f:
+            yield f
+
+
+def tag_file(model_dir, source="-", out="-", input_format="text", output_format="conll",
+             max_length=128, batch_size=64, device="auto", precision="fp32") -> int:
+    """Tag `source` (a path or - for stdin) into `out` (a path or - for stdout); returns the sentences."""
+    if not Path(model_dir, "config.json").exists():
+        raise XnerError(model_dir, "not a model folder (no config.json)", "give a teacher or student folder")
+    reader = read_conll_tokens if input_format == "conll" else read_text
+    with _open(source, "r") as f:
+        sentences = list(reader(f))
+    n = 0
+    with _open(out, "w") as f:
+        for record in tag_sentences(model_dir, sentences, max_length, batch_size, device, precision):
+            n += 1
+            if output_format == "jsonl":
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            else:
+                for token, tag, p in zip(record["tokens"], record["tags"], record["probabilities"]):
+                    f.write(f"{token}\t{tag}\t{p:.4f}\n")
+                f.write("\n")
+    return n
