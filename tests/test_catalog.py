@@ -28,7 +28,8 @@ def test_catalog_usage_file():
 
 
 def test_catalog_entry_point_plans_the_default_target(tmp_path, toy_conll):
-    config = write_config(tmp_path / "c.yaml", toy_conll, languages=["en", "es", "nl"], seeds=[1])
+    config = write_config(tmp_path / "c.yaml", toy_conll, languages=["en", "es", "nl"], seeds=[1],
+                          single_source={"source": "en", "targets": ["es", "nl"]}, multi_source={"targets": ["es", "nl"]})
     jobs = planned_jobs(tmp_path, "--configfile", str(config), snakefile=REPO / "workflow/Snakefile")
     main = planned_jobs(tmp_path, "--configfile", str(config))
     assert jobs.pop("default") == main.pop("all") == 1 and jobs == main

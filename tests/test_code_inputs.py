@@ -27,7 +27,8 @@ def finished_copy(tmp_path_factory, toy_conll):
         shutil.copy2(REPO / name, workflow / name)
     for name in ("workflow", "envs", "xner"):
         shutil.copytree(REPO / name, workflow / name, ignore=shutil.ignore_patterns("__pycache__"))
-    config = write_config(root / "c.yaml", toy_conll, languages=["en", "es", "nl"], seeds=[1])
+    config = write_config(root / "c.yaml", toy_conll, languages=["en", "es", "nl"], seeds=[1],
+                          single_source={"source": "en", "targets": ["es", "nl"]}, multi_source={"targets": ["es", "nl"]})
     run = root / "run"
     run.mkdir()
     snakefile = workflow / "Snakefile"

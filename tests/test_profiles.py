@@ -82,7 +82,8 @@ def test_jobs_of_seconds_run_without_the_queue(tmp_path, toy_conll):
     corpora it needs none of; the corpus an embedding needs), and a network job is submitted."""
     import json
 
-    config = write_config(tmp_path / "c.yaml", toy_conll, languages=["en", "es", "nl"], seeds=[1])
+    config = write_config(tmp_path / "c.yaml", toy_conll, languages=["en", "es", "nl"], seeds=[1],
+                          single_source={"source": "en", "targets": ["es", "nl"]}, multi_source={"targets": ["es", "nl"]})
     queue = ["--executor", "cluster-generic", "--cluster-generic-submit-cmd", "false", "--jobs", "2",
              "--workflow-profile", "none", "--configfile", str(config)]
     snakemake(tmp_path, *queue, "--", "results/alpha/avg/es/seed1.json")
