@@ -8,6 +8,7 @@ from xner.analysis import figure5
 from xner.corpus import Corpus, write_corpus
 from xner.conll import Sentence
 from xner.labels import DEFAULT_LABELS
+from xner.io import tokens_sha256
 from xner.softlabels import write_word_probs
 from xner.tables import write_table
 
@@ -64,7 +65,7 @@ def test_figure5_counts_corrections_per_teacher_probability(tmp_path):
     teacher = np.stack([dist(loc, 0.55), dist(o, 0.9), dist(per, 0.95)])
     student = np.stack([dist(per, 0.8), dist(o, 0.9), dist(per, 0.6)])
     for name, probs in (("t", teacher), ("s", student)):
-        write_word_probs(tmp_path / f"{name}.h5", words, [[probs]], labels, {"lang": "de", "split": "test"})
+        write_word_probs(tmp_path / f"{name}.h5", words, [[probs]], labels, {"lang": "de", "split": "test", "tokens_sha256": tokens_sha256(words)})
     write_corpus(tmp_path / "gold.json", Corpus("de", "test", labels, [Sentence(tuple(words[0]), gold[0])], "toy"))
     figure5([("de", tmp_path / "t.h5", tmp_path / "s.h5", tmp_path / "gold.json")],
             tmp_path / "f5.csv", tmp_path / "f5.png", tmp_path / "cases.txt")
