@@ -1,5 +1,6 @@
-"""Print each student's agreement-set curve in brief: before training, lowest, final, and whether it
-has levelled off (the spread of its last three measurements).
+"""Print each student's agreement-set curve in brief: before training, lowest, highest and final,
+and the range over the second half of training (a curve that has levelled off keeps a narrow
+range there and does not end at its highest point while still climbing).
 
 Usage: python benchmarks/agreement_summary.py [RESULTS_DIR]   (default: results)
 
@@ -13,8 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 
-LEVEL = 0.02  # last three measurements within this range: the curve has levelled off
-
 
 def summarise(folder: Path) -> dict:
     summary = json.loads((folder / "training_summary.json").read_text())
@@ -23,13 +22,14 @@ def summarise(folder: Path) -> dict:
            "init": summary.get("init", {}).get("from", "pretrained"), "steps": summary.get("stopping", {}).get("steps")}
     if not curve:
         return row | {"agreement set": "none"}
-    last = [v for _, v in curve[-3:]]
+    trained = [v for _, v in curve[1:]]
+    half = [v for step, v in curve if step >= curve[-1][0] / 2]
     return row | {
         "before training": round(curve[0][1], 3),
-        "lowest": round(min(v for _, v in curve[1:]), 3),
+        "lowest": round(min(trained), 3),
+        "highest": round(max(trained), 3),
         "final": round(curve[-1][1], 3),
-        "last three spread": round(max(last) - min(last), 3),
-        "levelled off": max(last) - min(last) <= LEVEL,
+        "second half": f"{min(half):.3f}-{max(half):.3f}",
         "train s": summary["train_seconds"],
     }
 
