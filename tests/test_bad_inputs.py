@@ -8,17 +8,15 @@ output that looks finished.
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import h5py
 import numpy as np
 import pytest
 import yaml
 
-from workflow_helpers import REPO, SNAKEMAKE, snakemake, write_config
+from workflow_helpers import REPO, snakemake, write_config
 from xner.checks import read_yaml
 from xner.cli import main
 from xner.corpus import read_corpus_tokens
@@ -28,9 +26,9 @@ from xner.softlabels import write_word_probs
 
 
 @pytest.fixture(autouse=True)
-def no_stale_log_stream():
+def no_stale_log_stream(capsys):
     """`xner` and transformers log to the stderr of the test that first set them up, which pytest
-    has closed since: point their handlers at this test's stderr."""
+    has closed since: point their handlers at this test's captured stderr (hence capsys)."""
     loggers = [logging.getLogger()] + [lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
     for handler in {h for lg in loggers for h in lg.handlers if type(h) is logging.StreamHandler}:
         handler.stream = sys.stderr  # not setStream: it would flush the closed one
@@ -315,10 +313,15 @@ def test_hub_encoder_offline(tmp_path, capsys, es_tokens, monkeypatch):
     assert "offline mode is set" in line
 
 
-def test_more_frozen_layers_than_the_encoder_has(tmp_path, capsys, toy_corpora, tiny_encoder):
+def test_more_frozen_layers_than_the_encoder_has(tmp_path, toy_corpora, tiny_encoder):
+    # In a fresh process: in-process, transformers' load report goes to a log handler an earlier
+    # test's captured stderr still holds.
     out = tmp_path / "teacher"
     argv = ["train-teacher", "--encoder", tiny_encoder, "--train", toy_corpora["en", "train"], "--dev", toy_corpora["en", "dev"], "--freeze-layers", "5", "--max-length", "32", "--out", out]
-    fails(capsys, argv, "--freeze-layers", "2 layers")
+    done = subprocess.run([sys.executable, "-m", "xner", *map(str, argv)], capture_output=True, text=True)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("xner train-teacher: error:") and "--freeze-layers" in last and "2 layers" in last
     nothing_finished(out)
 
 
@@ -418,60 +421,3 @@ def test_plain_dry_run_uses_the_default_profile(tmp_path, toy_conll):
     config = write_config(tmp_path / "c.yaml", toy_conll, encoder="tiny")
     result = snakemake(tmp_path, "-n", "--configfile", str(config))
     assert f"Using workflow specific profile {REPO / 'profiles/default'}" in result.stdout + result.stderr
-
-
-# --- kill -9 during a soft-label job, then the README's plain command ------------------------------------
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
-    except OSError:  # it has ended
-        return ""
-
-
-def descendants(root: int) -> list[int]:
-    """Processes below `root`, from /proc (Linux): only what this test started is killed."""
-    parent = {}
-    for entry in os.listdir("/proc"):
-        try:
-            parent[int(entry)] = int(open(f"/proc/{entry}/stat").read().rpartition(")")[2].split()[1])
-        except (ValueError, OSError):
-            continue
-    found, frontier = [], [root]
-    while frontier:
-        children = [pid for pid, ppid in parent.items() if ppid in frontier]
-        found += children
-        frontier = children
-    return found
-
-
-@pytest.mark.slow
-def test_kill_during_soft_labels_then_plain_rerun(finished, tmp_path_factory):
-    """The soft-label job is killed with SIGKILL; the README's plain command then completes with
-    the outputs of the uninterrupted run (the `finished` fixture, same config and data)."""
-    run_dir, config, _ = finished
-    workdir = tmp_path_factory.mktemp("killed")
-    target = "results/tables/table2.csv"
-    soft = "results/softlabels/en/es/seed1.h5"
-    first = subprocess.Popen([*SNAKEMAKE, "--directory", str(workdir), "--cores", "1", target, "--configfile", str(config)],
-                             cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        job = []
-        while not job:
-            assert first.poll() is None, "snakemake ended before the soft-label job started"
-            job = [pid for pid in descendants(first.pid) if f"--out {soft}" in cmdline(pid)]
-            time.sleep(0.02)
-        for pid in job:  # the job's shell and the xner process it runs
-            os.kill(pid, signal.SIGKILL)
-        assert first.wait() != 0
-    finally:
-        if first.poll() is None:
-            first.kill()
-    assert not (workdir / soft).exists()
-    snakemake(workdir, "--cores", "1", target, "--configfile", str(config))  # the README's plain command
-    for produced in (target, "results/tables/table2.md", "results/metrics/student-ts-en/es/seed1.json"):
-        assert (workdir / produced).read_bytes() == (run_dir / produced).read_bytes(), produced
-    with h5py.File(workdir / soft) as a, h5py.File(run_dir / soft) as b:
-        assert a["probs"][:].tobytes() == b["probs"][:].tobytes()
-    assert not list((workdir / soft).parent.glob(".*.tmp-*"))

@@ -5,7 +5,6 @@ training_summary.json, Snakemake benchmark TSVs) and writes a PNG (and the runti
 atomically, so an interrupted job never leaves a figure that looks finished.
 """
 
-import json
 import os
 import re
 from collections import defaultdict
