@@ -80,6 +80,7 @@ def start_from_teachers(model, teachers: list[tuple[str, float]]) -> None:
         if labels != label_names_of(model):
             raise XnerError(folder, f"teacher labels {labels} differ from the soft labels' {label_names_of(model)}", "use teachers of one label set")
         if averaged is None:
+            first = state
             averaged = {k: weight * v.double() for k, v in state.items()}
         elif state.keys() != averaged.keys():
             raise XnerError(folder, f"weights do not match {teachers[0][0]}'s", "teachers must share one encoder")
@@ -91,7 +92,6 @@ def start_from_teachers(model, teachers: list[tuple[str, float]]) -> None:
     if missing or any(averaged[k].shape != own[k].shape for k in own):
         raise XnerError("--encoder", f"the student's encoder does not match its teachers' ({len(missing)} missing tensors)", "use the teachers' encoder to start from them")
     # Integer buffers (position ids) are the same in every teacher: take them as they are.
-    first = load_file(Path(teachers[0][0]) / "model.safetensors")
     model.load_state_dict({k: averaged[k].to(own[k].dtype) if own[k].is_floating_point() else first[k] for k in own})
 
 
