@@ -421,3 +421,66 @@ def test_plain_dry_run_uses_the_default_profile(tmp_path, toy_conll):
     config = write_config(tmp_path / "c.yaml", toy_conll, encoder="tiny")
     result = snakemake(tmp_path, "-n", "--configfile", str(config))
     assert f"Using workflow specific profile {REPO / 'profiles/default'}" in result.stdout + result.stderr
+
+
+def test_catalog_entry_point_uses_the_default_profile(tmp_path, toy_conll):
+    """Run from another directory through workflow/Snakefile, Snakemake looks for the default
+    profile beside that file: workflow/profiles/default points at the same profile."""
+    config = write_config(tmp_path / "c.yaml", toy_conll, encoder="tiny")
+    result = snakemake(tmp_path, "-n", "--configfile", str(config), snakefile=REPO / "workflow/Snakefile")
+    assert f"Using workflow specific profile {REPO / 'workflow/profiles/default'}" in result.stdout + result.stderr
+    assert (REPO / "workflow/profiles/default/config.yaml").read_bytes() == (REPO / "profiles/default/config.yaml").read_bytes()
+
+
+def job_processes(parent, marker):
+    """Processes under `parent` whose command line contains `marker` (the job's shell and the
+    `xner` process it runs)."""
+    import psutil  # Snakemake's own dependency
+
+    found = []
+    for child in psutil.Process(parent).children(recursive=True):
+        try:
+            if marker in " ".join(child.cmdline()):
+                found.append(child.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return found
+
+
+@pytest.mark.slow
+def test_kill_during_soft_labels_then_plain_rerun(finished, tmp_path_factory):
+    """The soft-label job is killed with SIGKILL; the README's plain command then completes with
+    the outputs of the uninterrupted run (the `finished` fixture, same config and data)."""
+    import signal
+    import time
+
+    from workflow_helpers import SNAKEMAKE
+
+    run_dir, config, _ = finished
+    workdir = tmp_path_factory.mktemp("killed")
+    target = "results/tables/table2.csv"
+    soft = "results/softlabels/en/es/seed1.h5"
+    first = subprocess.Popen([*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "1",
+                              target, "--configfile", str(config)], cwd=workdir, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    try:
+        job = []
+        while not job:
+            if first.poll() is not None:
+                raise AssertionError(f"snakemake ended before the soft-label job started:\n{first.stdout.read()[-3000:]}")
+            job = job_processes(first.pid, f"--out {soft}")
+            time.sleep(0.02)
+        for pid in job:
+            os.kill(pid, signal.SIGKILL)
+        first.communicate()
+        assert first.returncode != 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert not (workdir / soft).exists()
+    snakemake(workdir, "--cores", "1", target, "--configfile", str(config))  # the README's plain command
+    for produced in (target, "results/tables/table2.md", "results/metrics/student-ts-en/es/seed1.json"):
+        assert (workdir / produced).read_bytes() == (run_dir / produced).read_bytes(), produced
+    with h5py.File(workdir / soft) as a, h5py.File(run_dir / soft) as b:
+        assert a["probs"][:].tobytes() == b["probs"][:].tobytes()
+    assert not list((workdir / soft).parent.glob(".*.tmp-*"))
