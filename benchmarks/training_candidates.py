@@ -42,6 +42,7 @@ def worker(args):
     from xner.corpus import read_corpus
     from xner.features import encode
     from xner.model import new_model
+    from xner.teacher import cross_entropy_loss
     from xner.train import TrainSettings, fit
     from transformers import AutoTokenizer
 
@@ -64,9 +65,9 @@ def worker(args):
     device = torch.device("cpu")
     # Warm-up (allocator, torch.compile's first graphs), then the timed run; the tokenisation that
     # fit() does first is timed alone and taken off, so that the figures are training steps only.
-    fit(model, tokenizer, tokens, targets, "ce", replace(settings, max_steps=WARMUP_STEPS), device, precision)
+    fit(model, tokenizer, tokens, targets, cross_entropy_loss, replace(settings, max_steps=WARMUP_STEPS), device, precision)
     (encode_wall, encode_cpu), _ = timed(lambda: encode(tokenizer, tokens, settings.max_length))
-    (wall, cpu), (_, stopping) = timed(lambda: fit(model, tokenizer, tokens, targets, "ce", settings, device, precision))
+    (wall, cpu), (_, stopping) = timed(lambda: fit(model, tokenizer, tokens, targets, cross_entropy_loss, settings, device, precision))
     print(json.dumps({"subwords": stopping["subwords"], "wall": wall - encode_wall, "cpu": cpu - encode_cpu}))
 
 
