@@ -8,15 +8,17 @@ output that looks finished.
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import h5py
 import numpy as np
 import pytest
 import yaml
 
-from workflow_helpers import REPO, snakemake, write_config
+from workflow_helpers import REPO, snakemake, snakemake_command, write_config
 from xner.checks import read_yaml
 from xner.cli import main
 from xner.corpus import read_corpus_tokens
@@ -451,32 +453,27 @@ def job_processes(parent, marker):
 def test_kill_during_soft_labels_then_plain_rerun(finished, tmp_path_factory):
     """The soft-label job is killed with SIGKILL; the README's plain command then completes with
     the outputs of the uninterrupted run (the `finished` fixture, same config and data)."""
-    import signal
-    import time
-
-    from workflow_helpers import SNAKEMAKE
-
     run_dir, config, _ = finished
     workdir = tmp_path_factory.mktemp("killed")
     target = "results/tables/table2.csv"
     soft = "results/softlabels/en/es/seed1.h5"
-    first = subprocess.Popen([*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "--directory", str(workdir), "--cores", "1",
-                              target, "--configfile", str(config)], cwd=workdir, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
-    try:
-        job = []
-        while not job:
-            if first.poll() is not None:
-                raise AssertionError(f"snakemake ended before the soft-label job started:\n{first.stdout.read()[-3000:]}")
-            job = job_processes(first.pid, f"--out {soft}")
-            time.sleep(0.02)
-        for pid in job:
-            os.kill(pid, signal.SIGKILL)
-        first.communicate()
-        assert first.returncode != 0
-    finally:
-        if first.poll() is None:
-            first.kill()
+    log = workdir.parent / "killed-run.log"  # a file, not a pipe: a full pipe would stall Snakemake
+    with open(log, "w") as out:
+        first = subprocess.Popen(snakemake_command(workdir, "--cores", "1", target, "--configfile", str(config)),
+                                 cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            job = []
+            while not job:
+                if first.poll() is not None:
+                    raise AssertionError(f"snakemake ended before the soft-label job started:\n{log.read_text()[-3000:]}")
+                job = job_processes(first.pid, f"--out {soft}")
+                time.sleep(0.02)
+            for pid in job:
+                os.kill(pid, signal.SIGKILL)
+            assert first.wait() != 0
+        finally:
+            if first.poll() is None:
+                first.kill()
     assert not (workdir / soft).exists()
     snakemake(workdir, "--cores", "1", target, "--configfile", str(config))  # the README's plain command
     for produced in (target, "results/tables/table2.md", "results/metrics/student-ts-en/es/seed1.json"):

@@ -12,10 +12,12 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 TARGETS = ["results/tables/table2.csv", "results/tables/table3.csv"]
 
 
+def snakemake_command(workdir, *args, snakefile=REPO / "Snakefile"):
+    return [*SNAKEMAKE, "-s", str(snakefile), "--directory", str(workdir), *args]
+
+
 def snakemake(workdir, *args, check=True, snakefile=REPO / "Snakefile"):
-    result = subprocess.run(
-        [*SNAKEMAKE, "-s", str(snakefile), "--directory", str(workdir), *args], capture_output=True, text=True, cwd=workdir
-    )
+    result = subprocess.run(snakemake_command(workdir, *args, snakefile=snakefile), capture_output=True, text=True, cwd=workdir)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
     return result
