@@ -26,7 +26,7 @@ def summarise(folder: Path) -> dict:
     trained = [v for _, v in curve[1:]]
     half = [v for step, v in curve if step >= curve[-1][0] / 2]
     last_step, final = curve[-1]
-    before_last_50 = [v for step, v in curve if step <= last_step - 50][-1]
+    before_last_50 = ([v for step, v in curve if step <= last_step - 50] or [curve[0][1]])[-1]  # short runs: from step 0
     return row | {
         "before training": round(curve[0][1], 3),
         "lowest": round(min(trained), 3),
