@@ -173,25 +173,29 @@ def training_job(stage, name, tsv, folder, results, counts, subwords, job_thread
     return Job(stage, name, seconds, cpu, end, threads, round(trained + evaluated), total / 1e9, eval_flop / max(total, 1))
 
 
-def inference_job(stage, name, tsv, output, results, counts, subwords, job_threads):
-    """A `predict`/`softlabels` job (its HDF5 output names model, corpus and max_length) or an `embed` job."""
+def inference_job(stage, name, tsv, outputs, results, counts, subwords, job_threads):
+    """A `predict`/`softlabels` job (each HDF5 output names model, corpus and max_length; a
+    prediction job writes a model's dev and test files) or an `embed` job."""
     import h5py
 
     from xner.corpus import read_corpus_tokens
 
     workdir = results.parent  # the run's working directory: paths in attrs are relative to it
-    with h5py.File(output) as f:
-        attrs = dict((f["embeddings"] if stage == "embed" else f).attrs)
-    if stage == "embed":
-        folder, with_head, max_length = workdir / attrs["encoder"], False, 128  # `xner embed`'s default
-        tokens = read_corpus_tokens(results / "corpora" / attrs["lang"] / "train.json").token_lists
-    else:
-        folder, with_head, max_length = workdir / attrs["source_model"], True, int(attrs["max_length"])
-        tokens = read_corpus_tokens(workdir / attrs["corpus"]).token_lists
-    forward, _ = counts(folder, 0, with_head)
-    _, n = subwords(folder, tokens, max_length)
+    n, gflop = 0, 0.0
+    for output in outputs:
+        with h5py.File(output) as f:
+            attrs = dict((f["embeddings"] if stage == "embed" else f).attrs)
+        if stage == "embed":
+            folder, with_head, max_length = workdir / attrs["encoder"], False, 128  # `xner embed`'s default
+            tokens = read_corpus_tokens(results / "corpora" / attrs["lang"] / "train.json").token_lists
+        else:
+            folder, with_head, max_length = workdir / attrs["source_model"], True, int(attrs["max_length"])
+            tokens = read_corpus_tokens(workdir / attrs["corpus"]).token_lists
+        forward, _ = counts(folder, 0, with_head)
+        _, words = subwords(folder, tokens, max_length)
+        n, gflop = n + words, gflop + words * 2 * forward / 1e9
     seconds, cpu, end = benchmark_row(tsv)
-    return Job(stage, name, seconds, cpu, end, job_threads, n, n * 2 * forward / 1e9, 0.0)
+    return Job(stage, name, seconds, cpu, end, job_threads, n, gflop, 0.0)
 
 
 def find_jobs(results: Path, job_threads: int):
@@ -212,11 +216,15 @@ def find_jobs(results: Path, job_threads: int):
             if not match:
                 continue
             target = results / output.format(**match.groupdict())
-            if not target.exists():
+            # A prediction job writes <job>/dev.h5 and <job>/test.h5 (earlier runs: one file per job).
+            outputs = [target] if target.exists() else sorted(target.with_suffix("").glob("*.h5"))
+            if not outputs:
                 print(f"skipped {relative}: {target} is gone")
+            elif stage.startswith("train_"):
+                jobs.append(training_job(stage, relative, tsv, target, results, counts, subwords, job_threads))
             else:
-                measure = training_job if stage.startswith("train_") else inference_job
-                jobs.append(measure(stage, relative, tsv, target, results, counts, subwords, job_threads))
+                jobs.append(inference_job(stage, relative, tsv, outputs, results, counts, subwords, job_threads))
+            break
     return jobs
 
 

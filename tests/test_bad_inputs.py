@@ -144,6 +144,13 @@ def test_missing_corpus_file(tmp_path, capsys):
     fails(capsys, ["encoder-tiny", "--corpus", tmp_path / "none.json", "--out", tmp_path / "enc"], "none.json", "does not exist")
 
 
+def test_predict_needs_one_out_per_corpus(tmp_path, capsys, toy_corpora):
+    dev, test = toy_corpora["es", "dev"], toy_corpora["es", "test"]
+    fails(capsys, ["predict", "--model", tmp_path, "--corpus", dev, "--corpus", test, "--out", tmp_path / "dev.h5"],
+          "--out", "2 --corpus but 1 --out")
+    assert not (tmp_path / "dev.h5").exists()
+
+
 # --- soft-label files (HDF5) and their contract ------------------------------------------------------
 
 

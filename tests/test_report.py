@@ -173,3 +173,26 @@ def test_stage_times_summarise_benchmark_files(tmp_path):
     assert table.loc["train", "jobs"] == 2 and table.loc["train", "total_s"] == 6 and table.loc["train", "max_s"] == 4
     assert table.loc["train", "peak_rss_mb"] == 100 and table.loc["train", "slowest_job"] == "train/es"
     assert table.loc["encoder", "jobs"] == 1
+
+
+def test_agreement_summary_tells_a_levelled_curve_from_a_rising_one(tmp_path):
+    import runpy
+
+    summarise = runpy.run_path(str(REPO / "benchmarks/agreement_summary.py"))["summarise"]
+
+    def student(name, values):
+        folder = tmp_path / name
+        folder.mkdir()
+        history = [{"step": 25 * i, "heldout_entity_agreement": v, "heldout_mse": 0.001, "heldout_entity_words": 300}
+                   for i, v in enumerate(values)]
+        summary = {"history": history, "settings": {"lr": 2e-5}, "init": {"from": "teachers"},
+                   "stopping": {"steps": history[-1]["step"]}, "train_seconds": 1.0}
+        (folder / "training_summary.json").write_text(json.dumps(summary))
+        return summarise(folder, name, 1)
+
+    # Flat but noisy at the end (the last 50 steps gain 0.02): levelled; climbing 0.02 per 25 steps: not.
+    flat = student("flat", [1.0, 0.80, 0.90, 0.91, 0.90, 0.91, 0.90, 0.89, 0.90, 0.91])
+    rising = student("rising", [1.0, 0.80, 0.82, 0.84, 0.86, 0.88, 0.90, 0.92, 0.94, 0.96])
+    assert flat["levelled"] == "yes" and float(flat["last 50 steps"]) > 0.011
+    assert rising["levelled"] == "no" and float(rising["words/50"]) == pytest.approx(12.0, abs=0.1)
+    assert flat["before training"] == 1.0 and flat["lowest"] == 0.80 and rising["final"] == 0.96

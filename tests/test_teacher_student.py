@@ -112,6 +112,23 @@ def test_student_with_another_tokenizer(soft_es, toy_corpora, tmp_path):
     assert WordProbs(predictions).n_sentences == len(read_corpus(toy_corpora["es", "test"]).sentences)
 
 
+def test_one_predict_call_for_several_corpora_writes_what_separate_calls_do(soft_es, teacher, toy_corpora, tmp_path):
+    """`xner predict` with two --corpus/--out pairs (the workflow's dev and test in one job) loads the
+    model once and writes each file as a call of its own would: same probabilities, same metadata."""
+    args = ["--max-length", "32", "--device", "cpu"]
+    together = {split: tmp_path / f"together-{split}.h5" for split in ("dev", "test")}
+    main(["predict", "--model", str(teacher), *args,
+          "--corpus", str(toy_corpora["es", "dev"]), "--out", str(together["dev"]),
+          "--corpus", str(toy_corpora["es", "test"]), "--out", str(together["test"])])
+    for split, path in together.items():
+        alone = tmp_path / f"alone-{split}.h5"
+        main(["predict", "--model", str(teacher), "--corpus", str(toy_corpora["es", split]), "--out", str(alone), *args])
+        a, b = WordProbs(path), WordProbs(alone)
+        assert a.attrs["split"] == split and a.n_sentences == len(read_corpus(toy_corpora["es", split]).sentences)
+        assert all(np.array_equal(x, y) for x, y in zip(a.prob_lists(), b.prob_lists()))
+        assert {k: v for k, v in a.attrs.items() if k != "created"} == {k: v for k, v in b.attrs.items() if k != "created"}
+
+
 def test_mse_loss_matches_hand_computation():
     # One sentence of two words, two labels. Student logits [0, 0] -> softmax [.5, .5];
     # logits [ln 3, 0] -> [.75, .25]. Targets [1, 0] and [.75, .25].

@@ -112,7 +112,7 @@ def replan(finished, tmp_path, change):
     return planned_jobs(run_dir, *TARGETS, "--configfile", str(config))
 
 
-STUDENT_JOBS = {"train_student": 3, "predict_student": 6, "score": 3, "table": 2}
+STUDENT_JOBS = {"train_student": 3, "predict_student": 3, "score": 3, "table": 2}
 
 
 @pytest.mark.slow
@@ -129,7 +129,7 @@ STUDENT_JOBS = {"train_student": 3, "predict_student": 6, "score": 3, "table": 2
         # The α method's settings: only the learned similarity and what it weights.
         (
             lambda s: s["similarity"].update(gamma=0.5),
-            {"alpha": 1, "combine_softlabels": 1, "train_student": 1, "predict_student": 2, "score": 1, "table": 1},
+            {"alpha": 1, "combine_softlabels": 1, "train_student": 1, "predict_student": 1, "score": 1, "table": 1},
         ),
     ],
     ids=["student-lr", "teacher-lr", "similarity-gamma"],
@@ -153,5 +153,5 @@ def test_a_changed_target_corpus_reruns_its_consumers(finished, tmp_path):
     # no text), and through them every student; no teacher and no other corpus is touched.
     assert dict(jobs) == {
         "prepare_corpus": 1, "softlabels": 2, "embed": 1, "alpha": 1, "combine_softlabels": 2,
-        "train_student": 3, "predict_student": 6, "score": 3, "table": 2,
+        "train_student": 3, "predict_student": 3, "score": 3, "table": 2,
     }

@@ -130,10 +130,13 @@ def build_parser():
     p.add_argument("--eval-batch-size", type=positive_int, default=64, help="batch size of the agreement-set measurements (default: %(default)s)")
     p.add_argument("--expect-corpus", default=None, metavar="CORPUS.json", help="refuse soft labels of any other text than this corpus")
 
-    p = command("predict", "per-word label probabilities of a model on a corpus (HDF5)")
+    p = command("predict", "per-word label probabilities of a model on one or more corpora (HDF5)")
     p.add_argument("--model", required=True, help="trained model folder")
-    p.add_argument("--corpus", required=True, help="corpus JSON; only its tokens are read")
-    p.add_argument("--out", required=True, help="word-probability file (.h5)")
+    p.add_argument(
+        "--corpus", required=True, action="append",
+        help="corpus JSON; only its tokens are read. Repeat it, with one --out each, to load the model once for several corpora",
+    )
+    p.add_argument("--out", required=True, action="append", help="word-probability file (.h5) of the --corpus in the same place")
     _inference_args(p)
     _runtime_args(p)
 
@@ -236,8 +239,9 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     handler = globals()["cmd_" + args.command.replace("-", "_")]
     for out in (getattr(args, k, None) for k in ("out", "out_csv", "out_png", "out_cases")):
-        if out:  # a job that starts again first removes what its killed predecessor left
-            remove_stale_temporaries(out)
+        # A job that starts again first removes what its killed predecessor left (predict: every --out).
+        for path in out if isinstance(out, list) else [out] if out else []:
+            remove_stale_temporaries(path)
     with reported(f"xner {args.command}", args.debug):
         handler(args)
 
@@ -292,9 +296,11 @@ def cmd_train_student(a):
 
 
 def cmd_predict(a):
-    from .apply import predict_corpus
+    from .apply import predict_corpora
 
-    predict_corpus(a.model, a.corpus, a.out, a.max_length, a.batch_size, a.device, a.precision)
+    if len(a.corpus) != len(a.out):
+        raise XnerError("--out", f"{len(a.corpus)} --corpus but {len(a.out)} --out", "give one --out after each --corpus")
+    predict_corpora(a.model, list(zip(a.corpus, a.out)), a.max_length, a.batch_size, a.device, a.precision)
 
 
 def cmd_tag(a):

@@ -29,30 +29,48 @@ rule softlabels:
         " {params.runtime} --threads {threads} 2> {log}"
 
 
-use rule softlabels as predict_teacher with:
+# A model's dev and test predictions come from one job: loading torch, transformers and the
+# weights costs about as much as predicting a dev set on a CPU (README: Training throughput).
+rule predict_teacher:
     input:
         model="results/teachers/{src}/seed{seed}",
-        corpus="results/corpora/{tgt}/{split}.json",
+        corpora=["results/corpora/{tgt}/dev.json", "results/corpora/{tgt}/test.json"],
         code=PREDICT_CODE,
     output:
-        "results/predictions/teacher-{src}/{tgt}/seed{seed}/{split}.h5",
+        dev="results/predictions/teacher-{src}/{tgt}/seed{seed}/dev.h5",
+        test="results/predictions/teacher-{src}/{tgt}/seed{seed}/test.h5",
     log:
-        "results/logs/predict/teacher-{src}/{tgt}/seed{seed}/{split}.log",
+        "results/logs/predict/teacher-{src}/{tgt}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/predict/teacher-{src}/{tgt}/seed{seed}/{split}.tsv"
+        "results/benchmarks/predict/teacher-{src}/{tgt}/seed{seed}.tsv"
+    conda:
+        "../../envs/xner.yaml"
+    threads: config["threads"]
+    resources:
+        **network_resources(mem_mb=6000, runtime=60),
+    params:
+        runtime=RUNTIME_FLAGS,
+        batch_size=config["eval_batch_size"],
+        max_length=config["max_length"],
+    shell:
+        "xner predict --model {input.model}"
+        " --corpus {input.corpora[0]} --out {output.dev} --corpus {input.corpora[1]} --out {output.test}"
+        " --batch-size {params.batch_size} --max-length {params.max_length}"
+        " {params.runtime} --threads {threads} 2> {log}"
 
 
-use rule softlabels as predict_student with:
+use rule predict_teacher as predict_student with:
     input:
         model="results/students/{kind}-{teachers}/{tgt}/seed{seed}",
-        corpus="results/corpora/{tgt}/{split}.json",
+        corpora=["results/corpora/{tgt}/dev.json", "results/corpora/{tgt}/test.json"],
         code=PREDICT_CODE,
     output:
-        "results/predictions/student-{kind}-{teachers}/{tgt}/seed{seed}/{split}.h5",
+        dev="results/predictions/student-{kind}-{teachers}/{tgt}/seed{seed}/dev.h5",
+        test="results/predictions/student-{kind}-{teachers}/{tgt}/seed{seed}/test.h5",
     log:
-        "results/logs/predict/student-{kind}-{teachers}/{tgt}/seed{seed}/{split}.log",
+        "results/logs/predict/student-{kind}-{teachers}/{tgt}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/predict/student-{kind}-{teachers}/{tgt}/seed{seed}/{split}.tsv"
+        "results/benchmarks/predict/student-{kind}-{teachers}/{tgt}/seed{seed}.tsv"
 
 
 rule score:
