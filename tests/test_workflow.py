@@ -124,7 +124,7 @@ STUDENT_JOBS = {"train_student": 3, "predict_student": 3, "score": 3, "table": 2
         # Teacher learning rate: everything that a teacher feeds.
         (
             lambda s: s["teacher"].update(lr=5e-4),
-            {"train_teacher": 2, "softlabels": 2, "predict_teacher": 2, "combine_softlabels": 2} | STUDENT_JOBS | {"score": 4},
+            {"train_teacher": 2, "softlabels": 2, "predict_teacher": 1, "combine_softlabels": 2} | STUDENT_JOBS | {"score": 4},
         ),
         # The α method's settings: only the learned similarity and what it weights.
         (
