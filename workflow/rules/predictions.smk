@@ -30,7 +30,7 @@ rule softlabels:
 
 
 # A model's dev and test predictions come from one job: loading torch, transformers and the
-# weights costs about as much as predicting a dev set on a CPU (README: Training throughput).
+# weights takes a CPU job about 8 s, two thirds of predicting a dev set (README: Training throughput).
 rule predict_teacher:
     input:
         model="results/teachers/{src}/seed{seed}",
