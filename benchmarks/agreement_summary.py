@@ -33,17 +33,16 @@ def summarise(folder: Path, name: str, seed) -> dict:
     if not curve:
         return row | {"agreement set": "none"}
     trained = [v for _, v in curve[1:]]
-    half = [v for step, v in curve if step >= curve[-1][0] / 2]
     last_step, final = curve[-1]
     before_last_50 = ([v for step, v in curve if step <= last_step - 50] or [curve[0][1]])[-1]  # short runs: from step 0
-    second_half = [(step, v) for step, v in curve if step >= last_step / 2]
-    trend = 50 * np.polyfit(*zip(*second_half), 1)[0] if len(second_half) > 1 else float("nan")
+    half_steps, half = zip(*[(step, v) for step, v in curve if step >= last_step / 2])
+    trend = 50 * np.polyfit(half_steps, half, 1)[0] if len(half) > 1 else float("nan")
     entity_words = summary["history"][0].get("heldout_entity_words") or float("nan")
     return row | {
         "before training": round(curve[0][1], 3),
         "lowest": round(min(trained), 3),
         "highest": round(max(trained), 3),
-        "final": round(curve[-1][1], 3),
+        "final": round(final, 3),
         "second half": f"{min(half):.3f}-{max(half):.3f}",
         "last 50 steps": f"{final - before_last_50:+.3f}",
         "trend": f"{trend:+.3f}",

@@ -20,7 +20,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from throughput import ParameterCounts, matmul_peak  # noqa: E402
+from throughput import ParameterCounts, SubwordCounts, matmul_peak  # noqa: E402
+
+from xner.corpus import read_corpus_tokens  # noqa: E402
 
 
 def run(command: list[str]) -> tuple[float, float]:
@@ -31,16 +33,6 @@ def run(command: list[str]) -> tuple[float, float]:
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
-def subwords(model: str, corpora: list[str]) -> int:
-    from transformers import AutoTokenizer
-
-    from xner.corpus import read_corpus_tokens
-    from xner.features import encode
-
-    tokenizer = AutoTokenizer.from_pretrained(model)
-    return sum(len(w.input_ids) for c in corpora for w in encode(tokenizer, read_corpus_tokens(c).token_lists, 128))
 
 
 def main(argv=None):
@@ -63,7 +55,8 @@ def main(argv=None):
             wall, cpu = run([*base, *pairs])
             totals["one job for all corpora"][0] += wall
             totals["one job for all corpora"][1] += cpu
-    n = subwords(args.model, args.corpus)
+    count = SubwordCounts()  # `xner predict`'s default max_length, 128
+    n = sum(count(args.model, read_corpus_tokens(c).token_lists, 128)[1] for c in args.corpus)
     gflop = n * 2 * ParameterCounts()(args.model)[0] / 1e9
     peak = matmul_peak(args.threads).wall
     print(f"{args.model} on {', '.join(args.corpus)}: {n:,} sub-words ({gflop:.0f} GFLOP), {args.rounds} round(s), "

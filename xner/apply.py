@@ -25,10 +25,11 @@ def predict_corpora(model_dir, corpus_outputs, max_length, batch_size, device="a
     corpora = [(read_corpus_tokens(path), path, out) for path, out in corpus_outputs]
     check_model_source(model_dir, "--model")
     model, tokenizer, label_names = load_model(model_dir)
+    device = resolve_device(device)
     model_attrs = {"source_model": str(model_dir), "source_model_sha256": model_fingerprint(model_dir), "encoder": trained_from(model_dir)}
     for corpus, path, out in corpora:
         blocks = predict_blocks(
-            model, tokenizer, corpus.token_lists, max_length, batch_size, resolve_device(device), precision
+            model, tokenizer, corpus.token_lists, max_length, batch_size, device, precision
         )
         attrs = model_attrs | {
             "lang": corpus.lang,
