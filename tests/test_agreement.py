@@ -101,6 +101,16 @@ def test_without_keep_best_the_last_weights_stay_and_max_steps_caps(tiny_model_a
     assert all(torch.equal(final[k], monitor.seen[-1][k]) for k in final)
 
 
+def test_a_measurement_just_before_the_end_gives_way_to_the_final_one(tiny_model_and_data):
+    make_model, tokenizer, tokens, targets = tiny_model_and_data
+    monitor = ScriptedMonitor([0.5, 0.6, 0.7, 0.8])
+    settings = TrainSettings(epochs=20, batch_size=8, lr=1e-3, freeze_layers=1, max_length=32, eval_every=4, max_steps=9)
+    history, stopping = fit(make_model(), tokenizer, tokens, targets, distillation_loss, settings, torch.device("cpu"), monitor=monitor)
+    # Step 8 is one step, under half an interval, before the end: 9 is measured instead.
+    assert [r["step"] for r in history if "heldout_entity_agreement" in r] == [0, 4, 9]
+    assert stopping["steps"] == 9
+
+
 def test_student_with_agreement_set(soft_es, tiny_encoder, tmp_path):
     out = tmp_path / "student"
     main(["train-student", "--encoder", str(tiny_encoder), "--softlabels", str(soft_es), "--out", str(out), *FAST,

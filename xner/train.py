@@ -86,7 +86,7 @@ def fit(model, tokenizer, token_lists, targets, loss_fn, settings: TrainSettings
     training goes: loss and the agreement with the targets on words whose target is an entity, the
     figure that reveals a student collapsing to "O everywhere" while its loss still looks fine.
     `monitor(model)`, when given, measures held-out agreement (xner.agreement) before the first
-    step, every `settings.eval_every` steps and at the end; it drives early stopping and the
+    step, every `settings.eval_every` steps (see _measure_now) and at the end; it drives early stopping and the
     choice of the best weights.
     """
     seed_everything(settings.seed)
@@ -178,7 +178,7 @@ def fit(model, tokenizer, token_lists, targets, loss_fn, settings: TrainSettings
                 history.append(record)
                 log.info("step %(step)d epoch %(epoch).2f loss %(loss).5f entity-agreement %(entity_agreement).3f", record)
                 running = _zero_running(device)
-            if tracker and (step % settings.eval_every == 0 or step == total_steps):
+            if tracker and _measure_now(step, total_steps, settings.eval_every):
                 stop = measure()
         epoch += 1
         if on_epoch_end is not None:
@@ -192,6 +192,15 @@ def fit(model, tokenizer, token_lists, targets, loss_fn, settings: TrainSettings
         stopping |= tracker.finish(model, step)
         log.info("stopping: %s", stopping)
     return history, stopping
+
+
+def _measure_now(step, total_steps, every) -> bool:
+    """Every `every` steps and at the end, but not a scheduled measurement that falls less than
+    half an interval before the end: the final one follows so soon that it would measure nearly
+    the same weights again (176 steps, every 25: 150 and 176, not 150, 175 and 176)."""
+    if step == total_steps:
+        return True
+    return step % every == 0 and total_steps - step >= every // 2
 
 
 def _zero_running(device) -> dict:
