@@ -150,7 +150,8 @@ def test_alpha_weighted_average_of_two_teachers(soft_es, teacher, tiny_encoder, 
     other = tmp_path / "other-teacher"
     shutil.copytree(teacher, other)
     weights = load_file(teacher / "model.safetensors")
-    shifted = {k: v + 1.0 if v.is_floating_point() else v for k, v in weights.items()}
+    # The embeddings stay as they are (frozen in training): every teacher shares them.
+    shifted = {k: v + 1.0 if v.is_floating_point() and "embeddings" not in k else v for k, v in weights.items()}
     save_file(shifted, other / "model.safetensors")
     other_soft = tmp_path / "other.h5"
     shutil.copy(soft_es, other_soft)
@@ -164,8 +165,12 @@ def test_alpha_weighted_average_of_two_teachers(soft_es, teacher, tiny_encoder, 
     assert found == [(str(teacher), 0.25), (str(other), 0.75)]
     model = new_model(str(tiny_encoder), WordProbs(mixed).label_names)
     start_from_teachers(model, found)
+    shared = [k for k in weights if "embeddings" in k]
+    assert shared
     for k, v in model.state_dict().items():
-        if k in weights and v.is_floating_point():
+        if k in shared:
+            assert torch.equal(v, weights[k])
+        elif k in weights and v.is_floating_point():
             torch.testing.assert_close(v, weights[k] + 0.75)
 
 

@@ -73,26 +73,33 @@ def start_from_teachers(model, teachers: list[tuple[str, float]]) -> None:
     parameter by parameter; with one teacher the student starts as a copy of it. This skips the
     fresh linear layer's long stay at "O everywhere" (README: students that converge).
     """
-    averaged = None
+    first, shared_weight, averaged = None, 0.0, {}
     for folder, weight in teachers:
         state = load_file(Path(folder) / "model.safetensors")
         labels = json.loads((Path(folder) / "labels.json").read_text())
         if labels != label_names_of(model):
             raise XnerError(folder, f"teacher labels {labels} differ from the soft labels' {label_names_of(model)}", "use teachers of one label set")
-        if averaged is None:
+        if first is None:
             first = state
-            averaged = {k: weight * v.double() for k, v in state.items()}
-        elif state.keys() != averaged.keys():
+        elif state.keys() != first.keys():
             raise XnerError(folder, f"weights do not match {teachers[0][0]}'s", "teachers must share one encoder")
         else:
+            # A tensor every teacher holds unchanged (the frozen embeddings and bottom blocks: most
+            # of the weights) is its own average, so it is never summed: that float64 work was
+            # most of a student's start-up. A tensor is summed in float64 from the first teacher
+            # that differs; the earlier teachers' share is the first one's tensor times their weight.
             for k, v in state.items():
-                averaged[k] += weight * v.double()
+                if k in averaged:
+                    averaged[k] += weight * v.double()
+                elif not torch.equal(v, first[k]):
+                    averaged[k] = shared_weight * first[k].double() + weight * v.double()
+        shared_weight += weight
     own = model.state_dict()
-    missing = [k for k in own if k not in averaged]
-    if missing or any(averaged[k].shape != own[k].shape for k in own):
+    missing = [k for k in own if k not in first]
+    if missing or any(first[k].shape != own[k].shape for k in own):
         raise XnerError("--encoder", f"the student's encoder does not match its teachers' ({len(missing)} missing tensors)", "use the teachers' encoder to start from them")
-    # Integer buffers (position ids) are the same in every teacher: take them as they are.
-    model.load_state_dict({k: averaged[k].to(own[k].dtype) if own[k].is_floating_point() else first[k] for k in own})
+    # Unsummed tensors, integer buffers (position ids) among them, are taken as they are: α sums to 1.
+    model.load_state_dict({k: averaged[k].to(own[k].dtype) if k in averaged and own[k].is_floating_point() else first[k] for k in own})
 
 
 def train_student(
