@@ -196,3 +196,31 @@ def test_agreement_summary_tells_a_levelled_curve_from_a_rising_one(tmp_path):
     assert flat["levelled"] == "yes" and float(flat["last 50 steps"]) > 0.011
     assert rising["levelled"] == "no" and float(rising["words/50"]) == pytest.approx(12.0, abs=0.1)
     assert flat["before training"] == 1.0 and flat["lowest"] == 0.80 and rising["final"] == 0.96
+
+
+def test_student_margins_compare_with_the_best_teacher_and_per_seed(tmp_path):
+    import math
+    import runpy
+
+    margins = runpy.run_path(str(REPO / "benchmarks/student_margins.py"))
+    scored = {  # (system, target, seed): test F1
+        ("teacher-en", "es", 1): 0.60, ("teacher-nl", "es", 1): 0.65, ("teacher-es", "es", 1): 0.90,
+        ("teacher-en", "es", 2): 0.62, ("teacher-nl", "es", 2): 0.61,
+        ("mt-avg", "es", 1): 0.66, ("student-ts-avg", "es", 1): 0.68,
+        ("mt-avg", "es", 2): 0.64, ("student-ts-avg", "es", 2): 0.63,
+        ("mt-sim", "es", 1): 0.67,  # seed 1 has no Ours-sim: that comparison stays blank, not 0
+    }
+    for (system, target, seed), f1 in scored.items():
+        path = tmp_path / "metrics" / system / target / f"seed{seed}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"system": system, "target": target, "seed": str(seed), "test": {"default": {"f1": f1}}}))
+    f1 = margins["scores"](tmp_path)
+    table = margins["against_best_teacher"](f1, ["es"])
+    # The in-language teacher (es on es, 90) is not a source: the best teacher is nl (65) in seed 1, en (62) in seed 2.
+    assert "nl 65.00 (of 2, seed 1)" in table.loc["best single teacher", "es"]
+    assert "en 62.00 (of 2, seed 2)" in table.loc["best single teacher", "es"]
+    assert table.loc["student-ts-avg", "es"] == "65.50 (+2.00, n=2)"  # margins (+3, +1) per seed, then the mean
+    comparisons = margins["comparisons"](f1, ["es"]).set_index("comparison")
+    avg = comparisons.loc["Ours-avg − MT-avg"]
+    assert avg["seed 1"] == pytest.approx(2.0) and avg["seed 2"] == pytest.approx(-1.0) and avg["mean"] == pytest.approx(0.5)
+    assert math.isnan(comparisons.loc["Ours-sim − MT-sim", "seed 1"])

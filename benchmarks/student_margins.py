@@ -1,0 +1,97 @@
+"""Each target's students against its teachers, per seed and averaged: the comparisons the students
+issue asks for, read from the scored metrics of a finished run.
+
+For every target with multi-source students it prints, in CoNLL test F1 (%, seqeval default mode):
+  1. the best single teacher per seed (of every source teacher scored on that target: build
+     results/tables/direct_transfer.csv first; "of N" says how many were), then each MT baseline and
+     student: mean F1 over seeds, and in brackets its mean margin over the best single teacher;
+  2. the paper's comparisons per seed and their mean: Ours-avg − MT-avg, Ours-sim − MT-sim and
+     Ours-sim − Ours-avg (paper, Table 3/4: about +0.9, +0.9 and > 0).
+A seed that lacks a file a comparison needs is left out of that comparison (shown as blank), never
+filled in. Pandas renders the Markdown tables.
+
+Usage: python benchmarks/student_margins.py [--results results] [--targets es nl de]
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+
+COMPARISONS = {  # name: (system, baseline)
+    "Ours-avg − MT-avg": ("student-ts-avg", "mt-avg"),
+    "Ours-sim − MT-sim": ("student-ts-sim", "mt-sim"),
+    "Ours-sim − Ours-avg": ("student-ts-sim", "student-ts-avg"),
+}
+
+
+def scores(results: Path) -> pd.DataFrame:
+    """One row per metrics file: system, target, seed, test F1 in %."""
+    rows = []
+    for path in sorted(results.glob("metrics/*/*/seed*.json")):
+        metrics = json.loads(path.read_text())
+        rows.append({"system": metrics["system"], "target": metrics["target"], "seed": str(metrics["seed"]),
+                     "f1": 100 * metrics["test"]["default"]["f1"]})
+    if not rows:
+        raise SystemExit(f"{results}: no metrics/*/*/seed*.json; run the workflow's tables first")
+    return pd.DataFrame(rows)
+
+
+def best_teachers(f1: pd.DataFrame) -> pd.DataFrame:
+    """Per (target, seed): the best teacher from another language, its F1 and how many were scored."""
+    teachers = f1[f1.system.str.startswith("teacher-")]
+    teachers = teachers[teachers.system.str.removeprefix("teacher-") != teachers.target]
+    best = teachers.loc[teachers.groupby(["target", "seed"]).f1.idxmax()]
+    counts = teachers.groupby(["target", "seed"]).size().rename("teachers scored")
+    return best.set_index(["target", "seed"]).rename(columns={"system": "best teacher", "f1": "best teacher F1"}).join(counts)
+
+
+def against_best_teacher(f1: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
+    """Rows: the best teacher, then every MT baseline and student; per target, mean F1 over seeds and,
+    in brackets, the mean margin over that seed's best single teacher."""
+    best = best_teachers(f1).reset_index()
+    best = best[best.target.isin(targets)]
+    systems = f1[f1.target.isin(targets) & f1.system.str.match(r"student-|mt-")]
+    joined = systems.merge(best, on=["target", "seed"])
+    joined["margin"] = joined.f1 - joined["best teacher F1"]
+    means = joined.groupby(["system", "target"])[["f1", "margin"]].mean()
+    seeds = joined.groupby(["system", "target"]).size()
+    cells = {(system, target): f"{row.f1:.2f} ({row.margin:+.2f}, n={seeds[system, target]})" for (system, target), row in means.iterrows()}
+    table = pd.Series(cells).unstack().reindex(columns=targets)
+    teacher_row = {t: "; ".join(f"{r['best teacher'].removeprefix('teacher-')} {r['best teacher F1']:.2f} "
+                                f"(of {r['teachers scored']}, seed {r.seed})" for _, r in best[best.target == t].iterrows())
+                   for t in targets}
+    return pd.concat([pd.DataFrame([teacher_row], index=["best single teacher"]), table])
+
+
+def comparisons(f1: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
+    """The paper's comparisons per target: one column per seed, then their mean."""
+    by = f1.set_index(["system", "target", "seed"]).f1
+    seeds = sorted(f1.seed.unique(), key=int)
+    rows = []
+    for name, (system, baseline) in COMPARISONS.items():
+        for target in targets:
+            row = {"comparison": name, "target": target}
+            for seed in seeds:
+                pair = [(s, target, seed) for s in (system, baseline)]
+                row[f"seed {seed}"] = by[pair[0]] - by[pair[1]] if all(p in by.index for p in pair) else float("nan")
+            row["mean"] = pd.Series([row[f"seed {s}"] for s in seeds]).mean()
+            rows.append(row)
+    return pd.DataFrame(rows).round(2)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results", type=Path, default=Path("results"))
+    parser.add_argument("--targets", nargs="+", default=["es", "nl", "de"], help="targets, in the order shown")
+    args = parser.parse_args(argv)
+    f1 = scores(args.results)
+    print("## Students and MT baselines against the best single teacher (test F1, %)\n")
+    print(against_best_teacher(f1, args.targets).to_markdown())
+    print("\n## The paper's comparisons (F1 points; paper: about +0.9, +0.9, > 0)\n")
+    print(comparisons(f1, args.targets).to_markdown(index=False))
+
+
+if __name__ == "__main__":
+    main()
