@@ -81,6 +81,11 @@ def comparisons(f1: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows).round(2)
 
 
+def markdown(table: pd.DataFrame, **kwargs) -> str:
+    """Markdown with missing values blank (a comparison that lacks a file is not a number)."""
+    return table.astype(object).where(table.notna(), "").to_markdown(**kwargs)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=Path, default=Path("results"))
@@ -88,9 +93,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     f1 = scores(args.results)
     print("## Students and MT baselines against the best single teacher (test F1, %)\n")
-    print(against_best_teacher(f1, args.targets).to_markdown())
+    print(markdown(against_best_teacher(f1, args.targets)))
     print("\n## The paper's comparisons (F1 points; paper: about +0.9, +0.9, > 0)\n")
-    print(comparisons(f1, args.targets).to_markdown(index=False))
+    print(markdown(comparisons(f1, args.targets), index=False))
 
 
 if __name__ == "__main__":
