@@ -14,10 +14,12 @@ Usage: python benchmarks/student_margins.py [--results results] [--targets es nl
 """
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
+
+from xner.errors import reported
+from xner.tables import load_metrics
 
 COMPARISONS = {  # name: (system, baseline)
     "Ours-avg − MT-avg": ("student-ts-avg", "mt-avg"),
@@ -27,15 +29,12 @@ COMPARISONS = {  # name: (system, baseline)
 
 
 def scores(results: Path) -> pd.DataFrame:
-    """One row per metrics file: system, target, seed, test F1 in %."""
-    rows = []
-    for path in sorted(results.glob("metrics/*/*/seed*.json")):
-        metrics = json.loads(path.read_text())
-        rows.append({"system": metrics["system"], "target": metrics["target"], "seed": str(metrics["seed"]),
-                     "f1": 100 * metrics["test"]["default"]["f1"]})
-    if not rows:
+    """One row per metrics file of a run (xner.tables.load_metrics), seeds as strings."""
+    paths = sorted(results.glob("metrics/*/*/seed*.json"))
+    if not paths:
         raise SystemExit(f"{results}: no metrics/*/*/seed*.json; run the workflow's tables first")
-    return pd.DataFrame(rows)
+    f1 = load_metrics(paths)
+    return f1.assign(seed=f1.seed.astype(str))
 
 
 def best_teachers(f1: pd.DataFrame) -> pd.DataFrame:
@@ -91,7 +90,8 @@ def main(argv=None):
     parser.add_argument("--results", type=Path, default=Path("results"))
     parser.add_argument("--targets", nargs="+", default=["es", "nl", "de"], help="targets, in the order shown")
     args = parser.parse_args(argv)
-    f1 = scores(args.results)
+    with reported("student_margins.py"):  # a broken metrics file: one line, not a traceback
+        f1 = scores(args.results)
     print("## Students and MT baselines against the best single teacher (test F1, %)\n")
     print(markdown(against_best_teacher(f1, args.targets)))
     print("\n## The paper's comparisons (F1 points; paper: about +0.9, +0.9, > 0)\n")
