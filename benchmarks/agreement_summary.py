@@ -3,8 +3,11 @@ the range over the second half of training, and the change over the last 50 step
 is the number of agreement-set words the soft labels call entities: one word is 1/that of
 agreement. "trend" is the least-squares slope of the curve over the second half of training, per
 50 steps, also counted in entity words ("words/50"): unlike the last 50 steps' change it is not
-swayed by one noisy measurement. A curve has "levelled" off when it gains at most three entity
-words per 50 steps that way: consecutive measurements of a flat curve differ by a few words.
+swayed by one noisy measurement. "± se" is that slope's standard error (from the scatter of the
+second half's points about their line, in entity words per 50 steps; blank with fewer than three
+points): a trend within about two of it is not told apart from a flat curve by these points. A
+curve has "levelled" off when it gains at most three entity words per 50 steps that way:
+consecutive measurements of a flat curve differ by a few words.
 
 Usage: python benchmarks/agreement_summary.py [RESULTS_DIR | STUDENT_FOLDER ...]   (default: results)
 
@@ -25,6 +28,18 @@ import pandas as pd
 LEVELLED_WORDS = 3  # the largest second-half gain, in entity words per 50 steps, of a levelled curve
 
 
+def slope_per_50(steps, values) -> tuple[float, float]:
+    """Least-squares slope per 50 steps and its standard error (nan where the points cannot give it)."""
+    if len(values) < 2:
+        return float("nan"), float("nan")
+    x, y = np.asarray(steps, float), np.asarray(values, float)
+    slope, intercept = np.polyfit(x, y, 1)
+    if len(values) < 3:
+        return 50 * slope, float("nan")
+    residual_variance = np.sum((y - (slope * x + intercept)) ** 2) / (len(y) - 2)
+    return 50 * slope, 50 * np.sqrt(residual_variance / np.sum((x - x.mean()) ** 2))
+
+
 def summarise(folder: Path, name: str, seed) -> dict:
     summary = json.loads((folder / "training_summary.json").read_text())
     curve = [(r["step"], r["heldout_entity_agreement"]) for r in summary["history"] if "heldout_entity_agreement" in r]
@@ -36,7 +51,7 @@ def summarise(folder: Path, name: str, seed) -> dict:
     last_step, final = curve[-1]
     before_last_50 = ([v for step, v in curve if step <= last_step - 50] or [curve[0][1]])[-1]  # short runs: from step 0
     half_steps, half = zip(*[(step, v) for step, v in curve if step >= last_step / 2])
-    trend = 50 * np.polyfit(half_steps, half, 1)[0] if len(half) > 1 else float("nan")
+    trend, trend_se = slope_per_50(half_steps, half)
     entity_words = summary["history"][0].get("heldout_entity_words") or float("nan")
     return row | {
         "before training": round(curve[0][1], 3),
@@ -47,6 +62,7 @@ def summarise(folder: Path, name: str, seed) -> dict:
         "last 50 steps": f"{final - before_last_50:+.3f}",
         "trend": f"{trend:+.3f}",
         "words/50": f"{trend * entity_words:+.1f}",
+        "± se": f"{trend_se * entity_words:.1f}" if np.isfinite(trend_se) else "",
         "levelled": "yes" if trend * entity_words <= LEVELLED_WORDS else "no",
         "final mse": f"{summary['history'][-1]['heldout_mse']:.6f}" if "heldout_mse" in summary["history"][-1] else "",
         "entity words": entity_words,

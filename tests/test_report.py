@@ -196,6 +196,9 @@ def test_agreement_summary_tells_a_levelled_curve_from_a_rising_one(tmp_path):
     assert flat["levelled"] == "yes" and float(flat["last 50 steps"]) > 0.011
     assert rising["levelled"] == "no" and float(rising["words/50"]) == pytest.approx(12.0, abs=0.1)
     assert flat["before training"] == 1.0 and flat["lowest"] == 0.80 and rising["final"] == 0.96
+    # The slope's standard error: none for points on a line; for the flat second half (0.91, 0.90,
+    # 0.89, 0.90, 0.91 at steps 125-225) sqrt(0.00028 / 3 / 6250) per step, x 50 x 300 words.
+    assert float(rising["± se"]) == 0.0 and float(flat["± se"]) == pytest.approx(1.83, abs=0.05)
 
 
 def test_student_margins_compare_with_the_best_teacher_and_per_seed(tmp_path):
