@@ -228,3 +228,16 @@ def test_student_margins_compare_with_the_best_teacher_and_per_seed(tmp_path):
     avg = comparisons.loc["Ours-avg − MT-avg"]
     assert avg["seed 1"] == pytest.approx(2.0) and avg["seed 2"] == pytest.approx(-1.0) and avg["mean"] == pytest.approx(0.5)
     assert math.isnan(comparisons.loc["Ours-sim − MT-sim", "seed 1"])
+
+
+def test_step_profile_counts_the_matrix_products_flops(toy_corpora, tiny_encoder, capsys):
+    import runpy
+
+    main = runpy.run_path(str(REPO / "benchmarks/step_profile.py"))["main"]
+    main(["--corpus", str(toy_corpora["en", "train"]), "--encoder", str(tiny_encoder), "--steps", "2",
+          "--batch-size", "4", "--freeze-layers", "1", "--top", "3", "--peak-size", "256"])
+    out = capsys.readouterr().out
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in out.splitlines() if line.startswith("| ")}
+    # The profiler saw the Linear layers' products and counted their FLOPs; the groups' shares add up.
+    assert float(rows["matrix products"][3]) > 0 and "ceiling, matrix products only" in out
+    assert sum(float(r[2].rstrip("%")) for name, r in rows.items() if name != "group" and not name.startswith("---")) == pytest.approx(100, abs=0.5)
