@@ -79,7 +79,17 @@ def test_config_error_names_the_key(tmp_path, toy_conll):
     config = write_config(tmp_path / "c.yaml", toy_conll, teacher={"lr": "fast"})
     result = snakemake(tmp_path, "-n", "--cores", "1", "--configfile", str(config), check=False)
     assert result.returncode != 0
-    assert "['teacher']['lr']" in result.stdout + result.stderr
+    assert "xner workflow: error: config: teacher.lr: 'fast' is not of type 'number'" in result.stderr
+    assert "Traceback" not in result.stderr and "Failed validating" not in result.stderr
+
+
+def test_seeds_on_the_command_line_are_numbers(tmp_path, toy_conll):
+    """`--config seeds=[1,2]` gives Snakemake the strings '1' and '2'; they still plan seeds 1 and 2."""
+    config = write_config(tmp_path / "c.yaml", toy_conll)
+    result = snakemake(tmp_path, "-n", "--cores", "1", "--configfile", str(config), "--config", "seeds=[1,2]",
+                       "--", "results/tables/table3.csv")
+    text = result.stdout + result.stderr
+    assert "teachers/en/seed1" in text and "teachers/en/seed2" in text
 
 
 # The `finished` fixture (a tiny run of TARGETS, shared with test_report.py) is in conftest.py.

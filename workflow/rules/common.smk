@@ -8,7 +8,7 @@ from pathlib import Path
 
 from snakemake.utils import update_config, validate
 
-from xner.checks import check_config, check_hub_data, read_yaml
+from xner.checks import check_config, check_hub_data, read_yaml, schema_error
 from xner.errors import XnerError
 
 
@@ -31,7 +31,18 @@ except XnerError as e:
 update_config(_defaults, config)
 config.clear()
 config.update(_defaults)
-validate(config, "../schemas/config.schema.yaml")
+# `--config seeds=[1,2]` arrives as ['1', '2']: Snakemake parses scalars but not list items.
+if isinstance(config["seeds"], list):
+    config["seeds"] = [
+        int(s) if isinstance(s, str) and s.strip().isdigit() else s
+        for s in config["seeds"]
+    ]
+_schema_error = schema_error(
+    config, WORKFLOW_DIR / "workflow/schemas/config.schema.yaml"
+)
+if _schema_error:
+    stop(_schema_error)
+validate(config, "../schemas/config.schema.yaml")  # fills in the schema's defaults
 try:
     for _warning in check_config(config):
         print(f"xner workflow: warning: {_warning}", file=sys.stderr)
