@@ -70,14 +70,17 @@ def main(argv=None):
     from transformers import AutoTokenizer
 
     from xner.corpus import read_corpus
+    from xner.errors import reported
     from xner.features import collate, encode, length_batches
     from xner.model import freeze, new_model, word_logits
     from xner.teacher import cross_entropy_loss
+    from xner.train import pad_targets, word_targets_to_windows
 
     threads_before = torch.get_num_threads()
     torch.set_num_threads(args.threads)
+    with reported("step_profile.py"):  # a missing or broken corpus: one line, not a traceback
+        corpus = read_corpus(args.corpus)
     peak = matmul_peak(args.threads, size=args.peak_size)
-    corpus = read_corpus(args.corpus)
     label_id = {name: i for i, name in enumerate(corpus.label_names)}
     tokenizer = AutoTokenizer.from_pretrained(args.encoder)
     torch.manual_seed(1)
@@ -86,7 +89,7 @@ def main(argv=None):
     model.train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.01)
     windows = encode(tokenizer, [s.tokens for s in corpus.sentences], 128)
-    gold = [[label_id[t] for t in s.tags] for s in corpus.sentences]
+    gold = word_targets_to_windows(windows, [[label_id[t] for t in s.tags] for s in corpus.sentences])
     batches = length_batches(windows, args.batch_size, np.random.default_rng(1))
     if len(batches) < WARMUP_STEPS + args.steps:
         sys.exit(f"{args.corpus}: {len(batches)} batches, fewer than the {WARMUP_STEPS + args.steps} asked for")
@@ -94,10 +97,7 @@ def main(argv=None):
     def step(index):
         chunk = [windows[i] for i in index]
         batch = collate(chunk, tokenizer.pad_token_id)
-        targets = torch.full(batch["word_starts"].shape, -100, dtype=torch.long)
-        for row, w in enumerate(chunk):
-            labels = gold[w.sentence][w.first_word : w.first_word + w.n_words]
-            targets[row, : len(labels)] = torch.tensor(labels)
+        targets = pad_targets([gold[i] for i in index], len(label_id), soft=False)
         loss = cross_entropy_loss(word_logits(model, batch), targets, batch["word_mask"])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
