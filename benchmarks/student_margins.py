@@ -6,11 +6,16 @@ For every target with multi-source students it prints, in CoNLL test F1 (%, seqe
      results/tables/direct_transfer.csv first; "of N" says how many were), then each MT baseline and
      student: mean F1 over seeds, and in brackets its mean margin over the best single teacher;
   2. the paper's comparisons per seed and their mean: Ours-avg − MT-avg, Ours-sim − MT-sim and
-     Ours-sim − Ours-avg (paper, Table 3/4: about +0.9, +0.9 and > 0).
+     Ours-sim − Ours-avg (paper, Table 3/4: about +0.9, +0.9 and > 0);
+  3. for each comparison and seed, a paired bootstrap over the test sentences (xner.metrics.
+     paired_bootstrap, --resamples times; 0 skips it): the 95 % interval of the difference and the
+     share of resamples in which the first system does not beat the second. It reads the test
+     predictions and the prepared gold corpus (results/corpora/TARGET/test.json) and measures how
+     much the difference owes to which sentences are in the test set, not to the training seed.
 A seed that lacks a file a comparison needs is left out of that comparison (shown as blank), never
 filled in. Pandas renders the Markdown tables.
 
-Usage: python benchmarks/student_margins.py [--results results] [--targets es nl de]
+Usage: python benchmarks/student_margins.py [--results results] [--targets es nl de] [--resamples 1000]
 """
 
 import argparse
@@ -18,7 +23,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from xner.corpus import read_corpus
 from xner.errors import reported
+from xner.metrics import entity_counts, paired_bootstrap
+from xner.softlabels import WordProbs
 from xner.tables import load_metrics
 
 COMPARISONS = {  # name: (system, baseline)
@@ -80,6 +88,35 @@ def comparisons(f1: pd.DataFrame, targets: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows).round(2)
 
 
+def bootstrap(results: Path, f1: pd.DataFrame, targets: list[str], resamples: int) -> pd.DataFrame:
+    """Per comparison, target and seed: the difference, its 95 % interval over resampled test
+    sentences and P(first system not better), in F1 points; pairs without both prediction files
+    are left out."""
+    rows = []
+    for target in targets:
+        gold_corpus = read_corpus(results / "corpora" / target / "test.json")
+        gold = [list(s.tags) for s in gold_corpus.sentences]
+        counts = {}
+
+        def counts_of(system, seed):
+            if (system, seed) not in counts:
+                path = results / "predictions" / system / target / f"seed{seed}" / "test.h5"
+                counts[system, seed] = entity_counts(gold, WordProbs(path, for_corpus=gold_corpus).tag_lists()) if path.exists() else None
+            return counts[system, seed]
+
+        for name, (system, baseline) in COMPARISONS.items():
+            for seed in sorted(f1.seed.unique(), key=int):
+                a, b = counts_of(system, seed), counts_of(baseline, seed)
+                if a is None or b is None:
+                    continue
+                result = paired_bootstrap(a, b, resamples)
+                rows.append({"comparison": name, "target": target, "seed": seed,
+                             "difference": 100 * result["difference"],
+                             "95 % interval": f"[{100 * result['low']:+.2f}, {100 * result['high']:+.2f}]",
+                             "P(not better)": result["a_not_better"]})
+    return pd.DataFrame(rows).round(2)
+
+
 def markdown(table: pd.DataFrame, **kwargs) -> str:
     """Markdown with missing values blank (a comparison that lacks a file is not a number)."""
     return table.astype(object).where(table.notna(), "").to_markdown(**kwargs)
@@ -89,6 +126,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=Path, default=Path("results"))
     parser.add_argument("--targets", nargs="+", default=["es", "nl", "de"], help="targets, in the order shown")
+    parser.add_argument("--resamples", type=int, default=1000, help="paired-bootstrap resamples of the test sentences (0: skip)")
     args = parser.parse_args(argv)
     with reported("student_margins.py"):  # a broken metrics file: one line, not a traceback
         f1 = scores(args.results)
@@ -96,6 +134,11 @@ def main(argv=None):
     print(markdown(against_best_teacher(f1, args.targets)))
     print("\n## The paper's comparisons (F1 points; paper: about +0.9, +0.9, > 0)\n")
     print(markdown(comparisons(f1, args.targets), index=False))
+    if args.resamples > 0:
+        with reported("student_margins.py"):
+            intervals = bootstrap(args.results, f1, args.targets, args.resamples)
+        print(f"\n## Paired bootstrap over the test sentences ({args.resamples} resamples; F1 points)\n")
+        print(markdown(intervals, index=False))
 
 
 if __name__ == "__main__":

@@ -90,3 +90,35 @@ def test_shape_errors():
         score([], [])
     with pytest.raises(ValueError, match="sentence 0: pred tag 'PER'"):
         score([["O"]], [["PER"]])
+
+
+def test_entity_counts_add_up_to_seqeval_default_f1():
+    import numpy as np
+
+    from xner.metrics import entity_counts, f1_of_counts
+
+    # An I- start counts as an entity in the default mode; the second sentence's LOC is cut short.
+    pred = [["B-PER", "I-PER", "O", "I-LOC"], ["O", "B-ORG", "I-ORG", "O", "B-LOC", "O"]]
+    counts = entity_counts(GOLD, pred)
+    assert counts.tolist() == [[2, 2, 2], [1, 2, 2]]
+    assert f1_of_counts(counts.sum(0)) == pytest.approx(f1_score(GOLD, pred)) == pytest.approx(0.75)
+    assert f1_of_counts(np.array([0, 0, 0])) == 0.0  # nothing predicted, nothing gold
+
+
+def test_paired_bootstrap_separates_a_better_system_from_an_equal_one():
+    import numpy as np
+
+    from xner.metrics import paired_bootstrap
+
+    rng = np.random.default_rng(3)
+    gold = rng.integers(1, 4, size=400)
+    baseline = np.stack([gold // 2, gold, gold], axis=1)  # finds about half of each sentence's entities
+    better = np.stack([gold, gold, gold], axis=1)  # finds all of them
+    same = paired_bootstrap(baseline, baseline, resamples=200)
+    assert same == {"difference": 0.0, "low": 0.0, "high": 0.0, "a_not_better": 1.0}
+    gain = paired_bootstrap(better, baseline, resamples=200)
+    assert gain["difference"] > 0.2 and 0 < gain["low"] < gain["difference"] < gain["high"]
+    assert gain["a_not_better"] == 0.0
+    assert paired_bootstrap(better, baseline, resamples=200) == gain  # seeded: the same resamples
+    with pytest.raises(ValueError, match="different sentences"):
+        paired_bootstrap(better, baseline[:-1])

@@ -229,6 +229,30 @@ def test_student_margins_compare_with_the_best_teacher_and_per_seed(tmp_path):
     assert avg["seed 1"] == pytest.approx(2.0) and avg["seed 2"] == pytest.approx(-1.0) and avg["mean"] == pytest.approx(0.5)
     assert math.isnan(comparisons.loc["Ours-sim − MT-sim", "seed 1"])
 
+    # The paired bootstrap reads test predictions against the prepared gold corpus.
+    import numpy as np
+
+    from xner.conll import Sentence
+    from xner.corpus import Corpus, write_corpus
+    from xner.softlabels import write_word_probs
+
+    labels = ["O", "B-PER", "I-PER"]
+    sentences = [Sentence(("Ann", "sang", str(i)), ("B-PER", "O", "O")) for i in range(30)]
+    gold = Corpus("es", "test", labels, sentences, "toy")
+    write_corpus(tmp_path / "corpora/es/test.json", gold)
+    one_hot = np.eye(3, dtype=np.float32)
+    for system, finds in (("student-ts-avg", 30), ("mt-avg", 15)):  # finds Ann in that many sentences
+        probs = [one_hot[[1 if i < finds else 0, 0, 0]] for i in range(30)]
+        path = tmp_path / "predictions" / system / "es/seed1/test.h5"
+        path.parent.mkdir(parents=True)
+        write_word_probs(path, [s.tokens for s in sentences], [probs], labels,
+                         {"lang": "es", "split": "test", "tokens_sha256": gold.tokens_sha256})
+    intervals = margins["bootstrap"](tmp_path, f1, ["es"], 200)
+    # Only seed 1 of Ours-avg − MT-avg has both prediction files: F1 100 against 2·15/45 = 66.67.
+    assert intervals[["comparison", "seed"]].values.tolist() == [["Ours-avg − MT-avg", "1"]]
+    row = intervals.iloc[0]
+    assert row["difference"] == pytest.approx(33.33) and row["P(not better)"] == 0.0
+
 
 def test_step_profile_counts_the_matrix_products_flops(toy_corpora, tiny_encoder, capsys):
     import runpy
