@@ -47,6 +47,7 @@ def test_table3_plans_four_teachers_per_seed(tmp_path, paper):
     assert jobs["train_student"] == 3 * 2 * 5  # Ours-avg and Ours-sim per target and seed
     assert jobs["alpha"] == 3 * 5 and jobs["alpha_avg"] == 3 * 5  # Ours-sim and Ours-avg
     assert jobs["embed"] == 4
+    assert "prepare_student_text" not in jobs  # the students learn from the teachers' train corpus
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "config").glob("*.yaml")))
@@ -141,8 +142,10 @@ STUDENT_JOBS = {"train_student": 3, "predict_student": 3, "score": 3, "table": 2
             lambda s: s["similarity"].update(gamma=0.5),
             {"alpha": 1, "combine_softlabels": 1, "train_student": 1, "predict_student": 1, "score": 1, "table": 1},
         ),
+        # A student setting that is absent from the paper's commands until it is given.
+        (lambda s: s["student"].update(attention_dropout=0.0), STUDENT_JOBS),
     ],
-    ids=["student-lr", "teacher-lr", "similarity-gamma"],
+    ids=["student-lr", "teacher-lr", "similarity-gamma", "student-attention-dropout"],
 )
 def test_a_changed_setting_reruns_exactly_what_it_determines(finished, tmp_path, change, expected):
     assert dict(replan(finished, tmp_path, change)) == expected
@@ -165,3 +168,23 @@ def test_a_changed_target_corpus_reruns_its_consumers(finished, tmp_path):
         "prepare_corpus": 1, "softlabels": 2, "embed": 1, "alpha": 1, "combine_softlabels": 2,
         "train_student": 3, "predict_student": 3, "score": 3, "table": 2,
     }
+
+
+@pytest.mark.slow
+def test_a_student_subsample_reruns_the_students_side_only(finished, tmp_path):
+    """data.max_sentences.student gives the students their own sample of the target text: it is
+    prepared, labelled by the unchanged teachers and learnt from; teachers, embeddings and α stay."""
+    run_dir, _, settings = finished
+    config = write_config(tmp_path / "student.yaml", run_dir / "conll", languages=["en", "es", "nl"], **settings)
+    changed = yaml.safe_load(config.read_text())
+    changed["data"]["max_sentences"]["student"] = 12
+    config.write_text(yaml.safe_dump(changed))
+    jobs = planned_jobs(run_dir, *TARGETS, "--configfile", str(config))
+    assert dict(jobs) == {
+        "prepare_student_text": 1, "softlabels": 2, "combine_softlabels": 2,
+        "train_student": 3, "predict_student": 3, "score": 3, "table": 2,
+    }
+    plan = snakemake(run_dir, "-n", "-p", "--cores", "1", *TARGETS, "--configfile", str(config)).stdout
+    assert "--max-sentences 12 --out results/corpora/es/train-student.json" in plan
+    assert "--expect-corpus results/corpora/es/train-student.json" in plan
+    assert "--expect-corpus results/corpora/es/train.json" not in plan

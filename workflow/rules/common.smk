@@ -124,6 +124,16 @@ MULTI_TARGETS = [
     t for t in config["multi_source"]["targets"] if t in LANGS and len(LANGS) > 2
 ]
 
+# The unlabelled target text the teachers label and the students learn from. By default it is the
+# target's train corpus (as many sentences as the teachers train on); data.max_sentences.student
+# gives the students another subsample of the same file, null for all of it.
+_CAPS = config["data"]["max_sentences"]
+STUDENT_TEXT = (
+    "results/corpora/{tgt}/train.json"
+    if _CAPS.get("student", _CAPS["train"]) == _CAPS["train"]
+    else "results/corpora/{tgt}/train-student.json"
+)
+
 
 wildcard_constraints:
     lang="|".join(LANGS),
@@ -215,6 +225,8 @@ def training_flags(section):
         flags.append(f"--head-lr {hp['head_lr']}")
     if not hp["freeze_embeddings"]:
         flags.append("--train-embeddings")
+    if hp["attention_dropout"] is not None:  # absent from the paper's commands
+        flags.append(f"--attention-dropout {hp['attention_dropout']}")
     if section == "student":
         # Only what departs from the paper's student, so that config.yaml's commands (and with
         # them Snakemake's rerun decisions) stay exactly the paper protocol's.

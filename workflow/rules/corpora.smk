@@ -27,3 +27,25 @@ rule prepare_corpus:
         " --labels {params.labels} --seed {params.seed}"
         " {params.subsample}"
         " --out {output} 2> {log}"
+
+
+# The students' own subsample of a target's training text (data.max_sentences.student), planned
+# only when it differs from the teachers' (common.smk: STUDENT_TEXT).
+use rule prepare_corpus as prepare_student_text with:
+    output:
+        "results/corpora/{lang}/{split}-student.json",
+    log:
+        "results/logs/prepare_corpus/{lang}/{split}-student.log",
+    benchmark:
+        "results/benchmarks/prepare_corpus/{lang}/{split}-student.tsv"
+    wildcard_constraints:
+        split="train",
+    params:
+        source=lambda wc: json.dumps(language_source(wc.lang)),
+        labels=",".join(config["labels"]),
+        subsample=(
+            f"--max-sentences {config['data']['max_sentences']['student']}"
+            if config["data"]["max_sentences"].get("student")
+            else ""
+        ),
+        seed=config["data"]["subsample_seed"],

@@ -6,7 +6,7 @@ PREDICT_CODE = code("apply")
 rule softlabels:
     input:
         model="results/teachers/{src}/seed{seed}",
-        corpus="results/corpora/{tgt}/train.json",
+        corpus=STUDENT_TEXT,
         code=PREDICT_CODE,
     output:
         "results/softlabels/{src}/{tgt}/seed{seed}.h5",

@@ -68,7 +68,7 @@ rule combine_softlabels:
     input:
         unpack(teacher_files("results/softlabels/{src}/{tgt}/seed{seed}.h5")),
         alpha="results/alpha/{method}/{tgt}/seed{seed}.json",
-        corpus="results/corpora/{tgt}/train.json",
+        corpus=STUDENT_TEXT,
         code=code("combine"),
     output:
         "results/softlabels/multi-{method}/{tgt}/seed{seed}.h5",

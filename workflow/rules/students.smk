@@ -2,7 +2,7 @@ rule train_student:
     input:
         softlabels=student_softlabels,
         start=student_start_teachers,
-        corpus="results/corpora/{tgt}/train.json",
+        corpus=STUDENT_TEXT,
         encoder=encoder_input(STUDENT_ENCODER),
         code=code("student"),
     output:
