@@ -41,11 +41,8 @@ use rule prepare_corpus as prepare_student_text with:
     wildcard_constraints:
         split="train",
     params:
-        source=lambda wc: json.dumps(language_source(wc.lang)),
-        labels=",".join(config["labels"]),
         subsample=(
             f"--max-sentences {config['data']['max_sentences']['student']}"
             if config["data"]["max_sentences"].get("student")
             else ""
         ),
-        seed=config["data"]["subsample_seed"],
