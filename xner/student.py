@@ -53,6 +53,19 @@ def hard_labels(prob_lists):
     return out
 
 
+def tempered(prob_lists, temperature: float):
+    """Not in the paper: each distribution raised to 1/temperature and renormalised. Below 1 it
+    sharpens the (mixed) soft labels towards their argmax, HL's one-hot labels being the limit;
+    above 1 it flattens them. Computed in log space so that small probabilities do not underflow
+    before the normalisation."""
+    out = []
+    for p in prob_lists:
+        logits = np.log(np.maximum(p.astype(np.float64), 1e-30)) / temperature
+        q = np.exp(logits - logits.max(axis=1, keepdims=True))
+        out.append((q / q.sum(axis=1, keepdims=True)).astype(p.dtype))
+    return out
+
+
 def teachers_of(soft: WordProbs) -> list[tuple[str, float]]:
     """(teacher model folder, weight) behind a soft-label file: its one teacher (weight 1), or the
     teachers and α an Eq. 6 mix recorded when it was written (xner.combine)."""
@@ -105,6 +118,7 @@ def start_from_teachers(model, teachers: list[tuple[str, float]]) -> None:
 def train_student(
     encoder, softlabels_path, out_dir, settings: TrainSettings, hard: bool, dropout, device, precision,
     loss="mse", init="pretrained", agreement_sentences=0, eval_batch_size=64, attention_dropout=None,
+    temperature=1.0,
 ):
     soft = WordProbs(softlabels_path)
     tokenizer = AutoTokenizer.from_pretrained(encoder)
@@ -115,7 +129,7 @@ def train_student(
         teachers = teachers_of(soft)
         start_from_teachers(model, teachers)
     token_lists, soft_probs = soft.token_lists(), soft.prob_lists()
-    targets = hard_labels(soft_probs) if hard else soft_probs
+    targets = hard_labels(soft_probs) if hard else tempered(soft_probs, temperature) if temperature != 1 else soft_probs
     monitor, agreement_set = None, None
     if agreement_sentences:
         train_index, held_index = split_agreement_set(len(token_lists), agreement_sentences, settings.seed)
@@ -133,7 +147,7 @@ def train_student(
         "role": "student",
         "encoder": str(encoder),
         "label_names": soft.label_names,
-        "targets": "hard (one-hot argmax)" if hard else "soft",
+        "targets": "hard (one-hot argmax)" if hard else "soft" if temperature == 1 else f"soft, temperature {temperature}",
         "loss": loss,
         "init": {"from": init, "teachers": [{"model": f, "weight": w} for f, w in teachers]},
         "softlabels": {"path": str(softlabels_path), **{k: soft.attrs.get(k) for k in ("source_model", "lang", "split", "tokens_sha256", "teachers", "alpha")}},

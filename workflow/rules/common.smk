@@ -248,6 +248,15 @@ def training_flags(section):
     return " ".join(flags)
 
 
+def student_targets(wc):
+    """HL students learn one-hot labels; soft-label students the soft labels, tempered only when
+    student.temperature is not 1 (not in the paper, so absent from its commands)."""
+    if wc.kind == "hl":
+        return "--hard"
+    temperature = config["student"]["temperature"]
+    return f"--temperature {temperature}" if temperature != 1 else ""
+
+
 RUNTIME_FLAGS = f"--device {config['device']} --precision {config['precision']}"
 
 

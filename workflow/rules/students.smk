@@ -20,9 +20,9 @@ rule train_student:
         encoder=encoder_path(STUDENT_ENCODER),
         hyper=training_flags("student"),
         runtime=RUNTIME_FLAGS,
-        hard=lambda wc: "--hard" if wc.kind == "hl" else "",
+        targets=student_targets,
     shell:
-        "xner train-student --encoder {params.encoder} --softlabels {input.softlabels} {params.hard}"
+        "xner train-student --encoder {params.encoder} --softlabels {input.softlabels} {params.targets}"
         " --expect-corpus {input.corpus}"
         " --seed {wildcards.seed} {params.hyper} {params.runtime} --threads {threads}"
         " --out {output} 2> {log}"
