@@ -217,27 +217,6 @@ def test_student_folder_loads_in_a_transformers_pipeline(student):
     assert groups and all(g["entity_group"] in labels for g in groups)
 
 
-def test_attention_dropout_is_set_recorded_and_refused_where_it_means_nothing(soft_es, teacher, tiny_encoder, tmp_path):
-    from transformers import AutoConfig, DistilBertConfig
-
-    from xner.errors import XnerError
-    from xner.model import new_model
-
-    out = tmp_path / "student"
-    main(["train-student", "--encoder", str(tiny_encoder), "--softlabels", str(soft_es), "--out", str(out), *FAST,
-          "--max-steps", "2", "--attention-dropout", "0"])
-    assert json.loads((out / "training_summary.json").read_text())["settings"]["attention_dropout"] == 0.0
-    assert AutoConfig.from_pretrained(out).attention_probs_dropout_prob == 0.0
-    model = new_model(str(tiny_encoder), ["O", "B-PER", "I-PER"], 0.1, attention_dropout=0.0)
-    assert {layer.attention.self.dropout.p for layer in model.base_model.encoder.layer} == {0.0}
-    # Without the option the encoder keeps its own (BERT's 0.1), and the summary says so.
-    assert json.loads((teacher / "training_summary.json").read_text())["settings"]["attention_dropout"] == 0.1
-    # An encoder that calls it something else would silently ignore the setting: refused instead.
-    DistilBertConfig().save_pretrained(tmp_path / "distilbert")
-    with pytest.raises(XnerError, match="no attention_probs_dropout_prob"):
-        new_model(str(tmp_path / "distilbert"), ["O"], 0.1, attention_dropout=0.0)
-
-
 def test_temperature_sharpens_or_flattens_the_targets(soft_es, tiny_encoder, tmp_path, capsys):
     p = np.array([[0.6, 0.4, 0.0], [0.2, 0.2, 0.6]], dtype=np.float32)
     assert tempered([p], 1.0)[0] == pytest.approx(p)

@@ -143,10 +143,9 @@ STUDENT_JOBS = {"train_student": 3, "predict_student": 3, "score": 3, "table": 2
             {"alpha": 1, "combine_softlabels": 1, "train_student": 1, "predict_student": 1, "score": 1, "table": 1},
         ),
         # A student setting that is absent from the paper's commands until it is given.
-        (lambda s: s["student"].update(attention_dropout=0.0), STUDENT_JOBS),
         (lambda s: s["student"].update(temperature=0.5), STUDENT_JOBS),
     ],
-    ids=["student-lr", "teacher-lr", "similarity-gamma", "student-attention-dropout", "student-temperature"],
+    ids=["student-lr", "teacher-lr", "similarity-gamma", "student-temperature"],
 )
 def test_a_changed_setting_reruns_exactly_what_it_determines(finished, tmp_path, change, expected):
     assert dict(replan(finished, tmp_path, change)) == expected

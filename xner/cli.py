@@ -32,11 +32,6 @@ def _training_args(p, lr):
     p.add_argument("--train-embeddings", action="store_true", help="do not freeze the embedding layer")
     p.add_argument("--max-length", type=positive_int, default=128, help="sub-words per window; longer sentences are split")
     p.add_argument("--dropout", type=fraction, default=0.1, help="dropout before the linear layer")
-    p.add_argument(
-        "--attention-dropout", type=fraction, default=None,
-        help="dropout on the attention probabilities (default: the encoder's own, 0.1 for BERT as in the paper; "
-        "0 lets PyTorch fuse attention on a CPU, not the paper's setup)",
-    )
     p.add_argument("--seed", type=non_negative_int, default=1, help="random seed (linear layer, batch order)")
     p.add_argument("--log-every", type=positive_int, default=50, help="steps between training-log records")
     p.add_argument("--max-steps", type=positive_int, default=None, help="stop after this many steps even if the epochs give more (default: no cap)")
@@ -285,10 +280,7 @@ def cmd_train_teacher(a):
     from .teacher import train_teacher
 
     check_model_source(a.encoder, "--encoder")
-    train_teacher(
-        a.encoder, a.train, a.dev, a.out, _settings(a), a.dropout, resolve_device(a.device), a.precision, a.eval_batch_size,
-        attention_dropout=a.attention_dropout,
-    )
+    train_teacher(a.encoder, a.train, a.dev, a.out, _settings(a), a.dropout, resolve_device(a.device), a.precision, a.eval_batch_size)
 
 
 def cmd_train_student(a):
@@ -306,7 +298,7 @@ def cmd_train_student(a):
     train_student(
         a.encoder, a.softlabels, a.out, _settings(a), a.hard, a.dropout, resolve_device(a.device), a.precision,
         loss=a.loss, init=a.init, agreement_sentences=a.agreement_sentences, eval_batch_size=a.eval_batch_size,
-        attention_dropout=a.attention_dropout, temperature=a.temperature,
+        temperature=a.temperature,
     )
 
 

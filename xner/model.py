@@ -8,31 +8,20 @@ import json
 from pathlib import Path
 
 import torch
-from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
+from transformers import AutoModelForTokenClassification, AutoTokenizer
 
 from .errors import XnerError
 from .modelcard import write_model_card
 
 
-def new_model(encoder: str, label_names: list[str], dropout: float = 0.1, attention_dropout: float | None = None):
-    """A fresh classifier head on a pre-trained encoder (an HF model id or a local folder).
-
-    `attention_dropout` replaces the encoder's dropout on the attention probabilities (None: keep
-    it, 0.1 for BERT as in the paper); at 0, PyTorch's attention can run fused on a CPU.
-    """
-    overrides = {}
-    if attention_dropout is not None:
-        config = AutoConfig.from_pretrained(encoder)
-        if not hasattr(config, "attention_probs_dropout_prob"):  # else from_pretrained would ignore it
-            raise XnerError("--attention-dropout", f"encoder {encoder} ({config.model_type}) has no attention_probs_dropout_prob", "leave it unset for this encoder")
-        overrides["attention_probs_dropout_prob"] = attention_dropout
+def new_model(encoder: str, label_names: list[str], dropout: float = 0.1):
+    """A fresh classifier head on a pre-trained encoder (an HF model id or a local folder)."""
     return AutoModelForTokenClassification.from_pretrained(
         encoder,
         num_labels=len(label_names),
         id2label=dict(enumerate(label_names)),
         label2id={name: i for i, name in enumerate(label_names)},
         classifier_dropout=dropout,
-        **overrides,
     )
 
 

@@ -117,13 +117,12 @@ def start_from_teachers(model, teachers: list[tuple[str, float]]) -> None:
 
 def train_student(
     encoder, softlabels_path, out_dir, settings: TrainSettings, hard: bool, dropout, device, precision,
-    loss="mse", init="pretrained", agreement_sentences=0, eval_batch_size=64, attention_dropout=None,
-    temperature=1.0,
+    loss="mse", init="pretrained", agreement_sentences=0, eval_batch_size=64, temperature=1.0,
 ):
     soft = WordProbs(softlabels_path)
     tokenizer = AutoTokenizer.from_pretrained(encoder)
     seed_everything(settings.seed)  # the fresh linear layer is drawn here: same seed, same model
-    model = new_model(encoder, soft.label_names, dropout, attention_dropout)
+    model = new_model(encoder, soft.label_names, dropout)
     teachers = []
     if init == "teachers":
         teachers = teachers_of(soft)
@@ -153,7 +152,7 @@ def train_student(
         "softlabels": {"path": str(softlabels_path), **{k: soft.attrs.get(k) for k in ("source_model", "lang", "split", "tokens_sha256", "teachers", "alpha")}},
         "trained_sentences": len(token_lists),
         "agreement_set": agreement_set,
-        "settings": vars(settings) | runtime_settings(model, dropout, precision, device),
+        "settings": vars(settings) | runtime_settings(dropout, precision, device),
         "stopping": stopping,
         "history": history,
         "train_seconds": round(time.time() - started, 1),

@@ -23,17 +23,14 @@ def cross_entropy_loss(logits, gold_ids, word_mask):
     return F.cross_entropy(logits[word_mask], gold_ids[word_mask])
 
 
-def train_teacher(
-    encoder, train_path, dev_path, out_dir, settings: TrainSettings, dropout, device, precision, eval_batch_size,
-    attention_dropout=None,
-):
+def train_teacher(encoder, train_path, dev_path, out_dir, settings: TrainSettings, dropout, device, precision, eval_batch_size):
     train, dev = read_corpus(train_path), read_corpus(dev_path)
     label_names = train.label_names
     if dev.label_names != label_names:
         raise XnerError(dev_path, f"label set {dev.label_names} differs from {label_names} of {train_path}", "prepare both with one label set")
     tokenizer = AutoTokenizer.from_pretrained(encoder)
     seed_everything(settings.seed)  # the fresh linear layer is drawn here: same seed, same model
-    model = new_model(encoder, label_names, dropout, attention_dropout)
+    model = new_model(encoder, label_names, dropout)
     label_id = {name: i for i, name in enumerate(label_names)}
     token_lists = [s.tokens for s in train.sentences]
     targets = [[label_id[t] for t in s.tags] for s in train.sentences]
@@ -53,7 +50,7 @@ def train_teacher(
         "label_names": label_names,
         "train_corpus": {"path": str(train_path), "lang": train.lang, "sha256": train.sha256, "n_sentences": len(train.sentences)},
         "dev_corpus": {"path": str(dev_path), "lang": dev.lang, "sha256": dev.sha256},
-        "settings": vars(settings) | runtime_settings(model, dropout, precision, device),
+        "settings": vars(settings) | runtime_settings(dropout, precision, device),
         "stopping": stopping,
         "history": history,
         "train_seconds": round(time.time() - started, 1),

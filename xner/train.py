@@ -45,13 +45,11 @@ class TrainSettings:
     keep_best: bool = False
 
 
-def runtime_settings(model, dropout, precision, device) -> dict:
-    """What a training summary records besides TrainSettings: the dropout before the linear layer
-    and on the attention probabilities (None where the encoder has no such setting), the precision
-    the job ran (`auto` resolved) next to the one asked for, and the CPU threads torch used."""
+def runtime_settings(dropout, precision, device) -> dict:
+    """What a training summary records besides TrainSettings: the precision the job ran (`auto`
+    resolved) next to the one asked for, and the CPU threads torch used."""
     return {
-        "dropout": dropout, "attention_dropout": getattr(model.config, "attention_probs_dropout_prob", None),
-        "precision": resolve_precision(precision, device), "precision_setting": precision,
+        "dropout": dropout, "precision": resolve_precision(precision, device), "precision_setting": precision,
         "device": str(device), "threads": torch.get_num_threads(),
     }
 

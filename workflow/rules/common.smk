@@ -225,8 +225,6 @@ def training_flags(section):
         flags.append(f"--head-lr {hp['head_lr']}")
     if not hp["freeze_embeddings"]:
         flags.append("--train-embeddings")
-    if hp["attention_dropout"] is not None:  # absent from the paper's commands
-        flags.append(f"--attention-dropout {hp['attention_dropout']}")
     if section == "student":
         # Only what departs from the paper's student, so that config.yaml's commands (and with
         # them Snakemake's rerun decisions) stay exactly the paper protocol's.
