@@ -119,7 +119,7 @@ def build_parser():
     p.add_argument("--hard", action="store_true", help="Table 4 HL: one-hot argmax targets, still MSE")
     p.add_argument(
         "--temperature", type=positive_float, default=1.0,
-        help="targets ∝ soft labels^(1/T): below 1 sharper, above 1 flatter; not in the paper (default: %(default)s, the soft labels as they are)",
+        help="targets ∝ soft labels^(1/T): below 1 sharper, above 1 flatter, 1 as they are; not in the paper (default: %(default)s)",
     )
     p.add_argument("--loss", default="mse", choices=["mse", "kl"], help="mse: Eq. 3-4 (the paper); kl: KL(soft labels || student), not in the paper (default: %(default)s)")
     p.add_argument(
