@@ -23,10 +23,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from xner.corpus import read_corpus
 from xner.errors import reported
+from xner.evaluate import gold_and_predicted
 from xner.metrics import entity_counts, paired_bootstrap
-from xner.softlabels import WordProbs
 from xner.tables import load_metrics
 
 COMPARISONS = {  # name: (system, baseline)
@@ -94,14 +93,13 @@ def bootstrap(results: Path, f1: pd.DataFrame, targets: list[str], resamples: in
     are left out."""
     rows = []
     for target in targets:
-        gold_corpus = read_corpus(results / "corpora" / target / "test.json")
-        gold = [list(s.tags) for s in gold_corpus.sentences]
         counts = {}
 
         def counts_of(system, seed):
             if (system, seed) not in counts:
                 path = results / "predictions" / system / target / f"seed{seed}" / "test.h5"
-                counts[system, seed] = entity_counts(gold, WordProbs(path, for_corpus=gold_corpus).tag_lists()) if path.exists() else None
+                gold = results / "corpora" / target / "test.json"
+                counts[system, seed] = entity_counts(*gold_and_predicted(path, gold)[1:]) if path.exists() else None
             return counts[system, seed]
 
         for name, (system, baseline) in COMPARISONS.items():
@@ -130,6 +128,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     with reported("student_margins.py"):  # a broken metrics file: one line, not a traceback
         f1 = scores(args.results)
+    if not best_teachers(f1).reset_index().target.isin(args.targets).any():
+        raise SystemExit(f"{args.results}: no source teacher is scored on {' '.join(args.targets)}; "
+                         "build results/tables/direct_transfer.csv first")
     print("## Students and MT baselines against the best single teacher (test F1, %)\n")
     print(markdown(against_best_teacher(f1, args.targets)))
     print("\n## The paper's comparisons (F1 points; paper: about +0.9, +0.9, > 0)\n")

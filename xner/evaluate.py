@@ -7,12 +7,18 @@ from .metrics import score
 from .softlabels import WordProbs
 
 
-def score_predictions(predictions_path, gold_path) -> dict:
+def gold_and_predicted(predictions_path, gold_path):
+    """(gold corpus, gold tag lists, predicted tag lists) of a prediction file and the corpus it is for."""
     gold = read_corpus(gold_path)
     pred = WordProbs(predictions_path, for_corpus=gold)
     if set(pred.label_names) != set(gold.label_names):
         raise XnerError(predictions_path, f"label set {pred.label_names} differs from {gold.label_names} of {gold_path}", "predict with a model of this label set")
-    result = score([list(s.tags) for s in gold.sentences], pred.tag_lists())
+    return gold, [list(s.tags) for s in gold.sentences], pred.tag_lists()
+
+
+def score_predictions(predictions_path, gold_path) -> dict:
+    gold, gold_tags, predicted_tags = gold_and_predicted(predictions_path, gold_path)
+    result = score(gold_tags, predicted_tags)
     result["predictions"] = str(predictions_path)
     result["gold"] = {"path": str(gold_path), "sha256": gold.sha256}
     return result
