@@ -301,6 +301,23 @@ def test_bad_training_number(tmp_path, capsys, option, value):
     nothing_finished(out)
 
 
+@pytest.mark.parametrize("option, value", [("--batch-size", "0"), ("--batch-size", "-4"), ("--max-length", "0"), ("--max-length", "2")])
+@pytest.mark.parametrize("command", ["predict", "tag", "embed"])
+def test_bad_inference_number(tmp_path, capsys, toy_corpora, command, option, value):
+    """Inference commands refuse a batch size below 1 and a window without room for a sub-word
+    beside the two special tokens, before any model is opened; an earlier output stays as it was."""
+    out = tmp_path / "earlier.h5"
+    out.write_bytes(b"an earlier output")
+    corpus = toy_corpora["es", "train"]
+    argv = {
+        "predict": ["predict", "--model", tmp_path, "--corpus", corpus, "--out", out],
+        "tag": ["tag", "--model", tmp_path, "--input", corpus, "--output", out],
+        "embed": ["embed", "--encoder", tmp_path, "--corpus", corpus, "--out", out],
+    }[command]
+    fails(capsys, argv + [option, value], f"argument {option}", value)
+    assert out.read_bytes() == b"an earlier output"
+
+
 def test_bad_key_value_option(tmp_path, capsys):
     fails(capsys, ["plot-training", "--model", "folder-without-system", "--out", tmp_path / "p.png"], "--model", "SYSTEM=FOLDER")
 

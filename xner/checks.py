@@ -35,6 +35,8 @@ non_negative_int = _number(int, lambda v: v >= 0, ">= 0")
 positive_float = _number(float, lambda v: v > 0 and v != float("inf"), "a finite number > 0")
 non_negative_float = _number(float, lambda v: 0 <= v < float("inf"), "a finite number >= 0")
 fraction = _number(float, lambda v: 0 <= v <= 1, "between 0 and 1")
+# A window holds the encoder's two special tokens ([CLS] ... [SEP], <s> ... </s>) and at least one sub-word.
+window_length = _number(int, lambda v: v >= 3, ">= 3 (two special tokens and one sub-word)")
 
 
 # --- files ---------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import json
 import logging
 import sys
 
-from .checks import check_model_source, fraction, non_negative_float, non_negative_int, positive_float, positive_int
+from .checks import check_model_source, fraction, non_negative_float, non_negative_int, positive_float, positive_int, window_length
 from .errors import OneLineParser, XnerError, reported
 from .io import remove_stale_temporaries
 
@@ -30,7 +30,7 @@ def _training_args(p, lr):
     p.add_argument("--warmup-ratio", type=fraction, default=0.1, help="share of steps with a linear warm-up")
     p.add_argument("--freeze-layers", type=non_negative_int, default=3, help="bottom Transformer blocks kept frozen")
     p.add_argument("--train-embeddings", action="store_true", help="do not freeze the embedding layer")
-    p.add_argument("--max-length", type=positive_int, default=128, help="sub-words per window; longer sentences are split")
+    p.add_argument("--max-length", type=window_length, default=128, help="sub-words per window; longer sentences are split")
     p.add_argument("--dropout", type=fraction, default=0.1, help="dropout before the linear layer")
     p.add_argument("--seed", type=non_negative_int, default=1, help="random seed (linear layer, batch order)")
     p.add_argument("--log-every", type=positive_int, default=50, help="steps between training-log records")
@@ -47,8 +47,8 @@ def _runtime_args(p):
 
 
 def _inference_args(p):
-    p.add_argument("--batch-size", type=int, default=64, help="windows per batch")
-    p.add_argument("--max-length", type=int, default=128, help="sub-words per window; longer sentences are split")
+    p.add_argument("--batch-size", type=positive_int, default=64, help="windows per batch")
+    p.add_argument("--max-length", type=window_length, default=128, help="sub-words per window; longer sentences are split")
 
 
 def _settings(a):
