@@ -420,6 +420,15 @@ def test_config_mistake_stops_before_any_job(tmp_path, toy_conll, overrides, nam
     workflow_fails(tmp_path, write_config(tmp_path / "c.yaml", toy_conll, **settings), *named)
 
 
+def test_unknown_encoding_stops_before_any_job(tmp_path, toy_conll):
+    settings = yaml.safe_load((REPO / "tests/tiny_config.yaml").read_text())
+    config = write_config(tmp_path / "c.yaml", toy_conll, **settings)
+    data = yaml.safe_load(config.read_text())
+    data["data"]["languages"]["de"]["encoding"] = "latin-9000"
+    config.write_text(yaml.safe_dump(data))
+    workflow_fails(tmp_path, config, "config: data.languages.de.encoding", "latin-9000")
+
+
 def test_unreachable_hub_is_said_up_front(tmp_path, toy_conll, monkeypatch):
     """Not offline, but the hub does not answer: one warning before the plan (it may answer later)."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")

@@ -5,6 +5,7 @@ the run before any job instead of minutes into it.
 """
 
 import argparse
+import codecs
 import json
 import os
 import socket
@@ -159,6 +160,14 @@ def check_config(config: dict) -> list[str]:
     for lang in langs:
         if lang not in config["data"]["languages"]:
             raise XnerError(f"config: data.languages.{lang}", f"missing, but {lang} is in languages", "give its encoding and scheme")
+    for lang, entry in config["data"]["languages"].items():
+        try:
+            codecs.lookup(entry["encoding"])
+        except LookupError:
+            raise XnerError(
+                f"config: data.languages.{lang}.encoding", f"{entry['encoding']!r} is not an encoding Python knows",
+                "give one such as utf-8 or latin-1",
+            ) from None
     warnings = []
     for key, name in (("encoder", config["encoder"]), ("student.encoder", config["student"]["encoder"])):
         if name is not None and name not in BUILT_ENCODERS:
