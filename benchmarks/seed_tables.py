@@ -19,7 +19,8 @@ with replacement (one draw of sentences shared by every seed and both systems of
 the test set is one sample of sentences that every seed is scored on). The replicate's value is
 the mean over the drawn seeds of F1(system) − F1(baseline), both scored on the drawn sentences
 (micro F1 from summed per-sentence entity counts, as seqeval counts them). The interval is the 2.5
-and 97.5 percentiles of the replicates. It therefore holds both training noise (which seeds) and
+and 97.5 percentiles of the replicates. The sentence draws are fixed (numpy seed 0) and the same
+for every comparison on a test set, so a rebuild gives the same intervals again. It therefore holds both training noise (which seeds) and
 test-set noise (which sentences). With few seeds it is too narrow rather than too wide: resampling
 S values spreads their mean by a factor sqrt((S − 1) / S) less than the sample std says, and with one
 seed it holds the test sentences' noise only.
@@ -35,6 +36,7 @@ Usage: python benchmarks/seed_tables.py [--seeds-dir docs/results/cpu-multi] [--
 """
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -120,7 +122,20 @@ def entity_counts(gold: tuple, predicted: tuple, n_sentences: int) -> np.ndarray
 
 # --- the bootstrap --------------------------------------------------------------------------------
 
-def seed_sentence_bootstrap(counts_a: np.ndarray, counts_b: np.ndarray, resamples: int = 2000, seed: int = BOOTSTRAP_SEED, chunk: int = 250) -> dict:
+@functools.lru_cache(maxsize=4)
+def sentence_weights(sentences: int, resamples: int, seed: int) -> np.ndarray:
+    """[resamples, sentences]: each replicate's draw of n of the n sentences with replacement, as
+    per-sentence multiplicities. The same for every comparison on a test set, so drawn once."""
+    rng = np.random.default_rng(seed)
+    weights = np.empty((resamples, sentences), dtype=np.float32)  # whole numbers up to n: exact
+    for done in range(0, resamples, 250):
+        size = min(250, resamples - done)
+        draws = rng.integers(0, sentences, size=(size, sentences)) + sentences * np.arange(size)[:, None]
+        weights[done:done + size] = np.bincount(draws.ravel(), minlength=size * sentences).reshape(size, sentences)
+    return weights
+
+
+def seed_sentence_bootstrap(counts_a: np.ndarray, counts_b: np.ndarray, resamples: int = 2000, seed: int = BOOTSTRAP_SEED) -> dict:
     """Mean over seeds of F1(a) − F1(b), and its 95 % interval when seeds and test sentences are
     resampled together (the module's docstring). counts_*: [seeds, sentences, 3] entity counts of
     each seed on the same test sentences. Values are F1 fractions, not points."""
@@ -129,20 +144,15 @@ def seed_sentence_bootstrap(counts_a: np.ndarray, counts_b: np.ndarray, resample
         raise ValueError(f"counts of shapes {counts_a.shape} and {counts_b.shape}, expected both [seeds, sentences, 3]")
     seeds, n, _ = counts_a.shape
     mean = float((f1_of_counts(counts_a.sum(1)) - f1_of_counts(counts_b.sum(1))).mean())
-    rng = np.random.default_rng(seed)
-    # Per sentence: both systems' counts in every seed side by side, so one product sums them all.
-    columns = np.concatenate([counts_a, counts_b]).transpose(1, 0, 2).reshape(n, 2 * seeds * 3).astype(np.float64)
-    replicates = []
-    for done in range(0, resamples, chunk):
-        size = min(chunk, resamples - done)
-        # Each replicate's sentence draw as per-sentence multiplicities (a row of `weights`).
-        draws = rng.integers(0, n, size=(size, n)) + n * np.arange(size)[:, None]
-        weights = np.bincount(draws.ravel(), minlength=size * n).reshape(size, n).astype(np.float64)
-        f1 = f1_of_counts((weights @ columns).reshape(size, 2, seeds, 3))
-        differences = f1[:, 0] - f1[:, 1]  # [size, seeds]
-        drawn_seeds = rng.integers(0, seeds, size=(size, seeds))
-        replicates.append(np.take_along_axis(differences, drawn_seeds, axis=1).mean(axis=1))
-    low, high = np.percentile(np.concatenate(replicates), [2.5, 97.5])
+    # Per sentence: both systems' counts in every seed side by side, so one product sums them all
+    # (sums of whole numbers below 2^24: exact in float32).
+    columns = np.concatenate([counts_a, counts_b]).transpose(1, 0, 2).reshape(n, 2 * seeds * 3).astype(np.float32)
+    sums = (sentence_weights(n, resamples, seed) @ columns).astype(np.float64)
+    f1 = f1_of_counts(sums.reshape(resamples, 2, seeds, 3))
+    differences = f1[:, 0] - f1[:, 1]  # [resamples, seeds]
+    drawn_seeds = np.random.default_rng([seed, seeds]).integers(0, seeds, size=(resamples, seeds))
+    replicates = np.take_along_axis(differences, drawn_seeds, axis=1).mean(axis=1)
+    low, high = np.percentile(replicates, [2.5, 97.5])
     return {"mean": mean, "low": float(low), "high": float(high)}
 
 
