@@ -12,8 +12,9 @@ Writes OUT/seed-N/ (default OUT: docs/results/cpu-multi) from a results folder:
                           (sentence i is words offsets[i]:offsets[i+1]) and `tokens_sha256`
   agreement.csv / .md     each student's agreement-set curve in brief (benchmarks/agreement_summary.py)
 No models, soft labels or probabilities, and no CoNLL text or gold tags (the data's licence): the
-seed-tables script takes the gold from the CoNLL files when it rebuilds the tables. A seed of
-config/cpu-multi.yaml comes to about 1 MB. An existing OUT/seed-N/ is replaced as a whole.
+seed-tables script takes the gold from the CoNLL files when it rebuilds the tables. A synthetic
+seed the shape of config/cpu-multi.yaml's came to 0.76 MB (docs/seeds.md); the export prints the
+size it wrote. An existing OUT/seed-N/ is replaced as a whole.
 
 The commit is that of the git checkout the results folder lies in (with "tracked changes" if its
 tracked files differ from it), so export right after the run, before that checkout moves on, or
@@ -174,7 +175,7 @@ def tag_lists(predictions: dict, system: str) -> list[list[str]]:
 
 
 def agreement_rows(results: Path, seed: int) -> pd.DataFrame:
-    if not (results / "students").is_dir():
+    if not any(results.glob("students/*/*/seed*/training_summary.json")):  # students() would exit
         return pd.DataFrame()
     found = [(folder, name, s) for folder, name, s in students([results]) if s == str(seed)]
     return pd.DataFrame([summarise(*student) for student in found])

@@ -28,8 +28,8 @@ seed it holds the test sentences' noise only.
 Before anything is written, each test set prepared from the CoNLL files must hash to what the
 seeds' manifests recorded, and every exported system's F1 recomputed from its exported tags and
 that gold must equal its metrics file's; either failing is one line naming the file. No network,
-nothing trained: a few seconds for five seeds. --no-intervals leaves out the intervals (and the
-gold): tables and per-seed values come from the metrics files alone.
+nothing trained: five seeds take seconds of CPU (docs/seeds.md). --no-intervals leaves out the
+intervals (and the gold): tables and per-seed values come from the metrics files alone.
 
 Usage: python benchmarks/seed_tables.py [--seeds-dir docs/results/cpu-multi] [--conll ../shared/data/conll]
          [--out SEEDS_DIR/tables] [--resamples 2000] [--no-intervals]
@@ -279,7 +279,8 @@ def comparisons_markdown(table: pd.DataFrame, origin: pd.DataFrame, resamples: i
     if resamples:
         text += (f"; the interval: {resamples} bootstrap replicates resampling seeds and test sentences together"
                  " (benchmarks/seed_tables.py says how)")
-    text += ". Paper: Wu et al. (2020), Tables 3 and 4 (mBERT).\n\n" + shown.to_markdown(index=False) + "\n\n"
+    # disable_numparse: tabulate would turn "+0.88" back into a number and drop its sign.
+    text += ". Paper: Wu et al. (2020), Tables 3 and 4 (mBERT).\n\n" + shown.to_markdown(index=False, disable_numparse=True) + "\n\n"
     return text + "Seeds (from their manifests):\n\n" + origin.to_markdown(index=False) + "\n"
 
 
