@@ -415,6 +415,100 @@ def test_yaml_error_names_the_line(tmp_path):
         read_yaml(path)
 
 
+# --- model folders given to predict and tag ----------------------------------------------------------
+
+
+def checksums(*paths):
+    """sha256 of each file (or of every file in a folder), to show a failed command changed nothing."""
+    import hashlib
+
+    files = [f for p in paths for f in ([p] if p.is_file() else sorted(p.rglob("*")) if p.is_dir() else []) if f.is_file()]
+    return {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+
+
+@pytest.fixture(scope="module")
+def ner_model(tiny_encoder, tmp_path_factory):
+    """An untrained NER model folder as training writes it (encoder + head + labels), made in a second."""
+    from transformers import AutoTokenizer
+
+    from xner.model import new_model
+
+    folder = tmp_path_factory.mktemp("ner") / "model"
+    new_model(str(tiny_encoder), DEFAULT_LABELS).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(folder)
+    return folder
+
+
+def spoilt_model(tmp_path, ner_model, spoil):
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(ner_model, folder)
+    spoil(folder)
+    return folder
+
+
+def without(*names):
+    def spoil(folder):
+        for name in names:
+            (folder / name).unlink(missing_ok=True)
+
+    return spoil
+
+
+def with_config(**changes):
+    def spoil(folder):
+        config = json.loads((folder / "config.json").read_text())
+        (folder / "config.json").write_text(json.dumps(config | changes))
+
+    return spoil
+
+
+@pytest.mark.parametrize(
+    "spoil, named",
+    [
+        (without("model.safetensors"), "no weights file (model.safetensors)"),
+        (without("tokenizer.json", "tokenizer_config.json", "vocab.txt"), "no tokenizer"),
+        (with_config(architectures=["BertModel"]), "without a token-classification head"),
+        (with_config(id2label={"0": "LABEL_0", "1": "LABEL_1"}, label2id={"LABEL_0": 0, "LABEL_1": 1}), "not BIO entity labels"),
+    ],
+    ids=["no-weights", "no-tokenizer", "no-head", "generic-labels"],
+)
+@pytest.mark.parametrize("command", ["predict", "tag"])
+def test_model_folder_that_is_not_a_trained_ner_model(tmp_path, capsys, toy_corpora, ner_model, spoil, named, command):
+    model = spoilt_model(tmp_path, ner_model, spoil)
+    corpus, out = toy_corpora["es", "dev"], tmp_path / "earlier.out"
+    out.write_bytes(b"an earlier output")
+    before = checksums(model, corpus, out)
+    argv = {
+        "predict": ["predict", "--model", model, "--corpus", corpus, "--out", out],
+        "tag": ["tag", "--model", model, "--input", corpus, "--input-format", "text", "--output", out],
+    }[command]
+    fails(capsys, argv, "--model", model, named)
+    assert checksums(model, corpus, out) == before
+
+
+@pytest.mark.parametrize("command", ["predict", "tag"])
+def test_bare_encoder_is_not_a_trained_ner_model(tmp_path, capsys, toy_corpora, tiny_encoder, command):
+    """The pre-trained encoder itself would tag everything LABEL_0/LABEL_1 with exit status 0."""
+    corpus, out = toy_corpora["es", "dev"], tmp_path / "out"
+    argv = {
+        "predict": ["predict", "--model", tiny_encoder, "--corpus", corpus, "--out", out],
+        "tag": ["tag", "--model", tiny_encoder, "--input", corpus, "--output", out],
+    }[command]
+    fails(capsys, argv, "--model", tiny_encoder, "not a trained NER model")
+    nothing_finished(out)
+
+
+def test_a_model_folder_as_training_writes_it_passes(tmp_path, ner_model):
+    text = tmp_path / "in.txt"
+    text.write_text("Juan vive en Madrid .\n")
+    main(["tag", "--model", str(ner_model), "--input", str(text), "--output", str(tmp_path / "out.conll"), "--device", "cpu"])
+    rows = [line.split("\t") for line in (tmp_path / "out.conll").read_text().splitlines() if line]
+    assert [r[0] for r in rows] == ["Juan", "vive", "en", "Madrid", "."]
+    assert all(r[1] in DEFAULT_LABELS for r in rows)
+
+
 # --- stale temporary files of killed jobs ----------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from seqeval.metrics.sequence_labeling import get_entities
 
+from .checks import check_trained_model
 from .device import resolve_device
 from .errors import XnerError
 from .model import load_model
@@ -90,8 +91,7 @@ def _open(path, mode):
 def tag_file(model_dir, source="-", out="-", input_format="text", output_format="conll",
              max_length=128, batch_size=64, device="auto", precision="fp32") -> int:
     """Tag `source` (a path or - for stdin) into `out` (a path or - for stdout); returns the sentences."""
-    if not Path(model_dir, "config.json").exists():
-        raise XnerError(model_dir, "not a model folder (no config.json)", "give a teacher or student folder")
+    check_trained_model(str(model_dir), "--model")  # before reading the input, which may be a long stdin
     reader = read_conll_tokens if input_format == "conll" else read_text
     with _open(source, "r") as f:
         sentences = list(reader(f))
