@@ -509,6 +509,92 @@ def test_a_model_folder_as_training_writes_it_passes(tmp_path, ner_model):
     assert all(r[1] in DEFAULT_LABELS for r in rows)
 
 
+# --- `xner tag` and `xner inspect` output ------------------------------------------------------------
+
+
+def xner_process(*argv, **popen):
+    """`xner argv` in a fresh process that takes Ctrl-C as a terminal would deliver it (a test
+    runner started in the background may have SIGINT ignored, and a child inherits that)."""
+    return subprocess.Popen([sys.executable, "-m", "xner", *map(str, argv)], stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **popen)
+
+
+def text_file(folder, lines):
+    path = folder / f"{lines}.txt"
+    path.write_text("Juan Pérez vive en Madrid y trabaja para EFE .\n" * lines, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def large_text(tmp_path_factory):
+    """Many blocks of sentences (xner.predict.BLOCK_SENTENCES), each written when it is tagged."""
+    return text_file(tmp_path_factory.mktemp("text"), 40000)
+
+
+def test_tag_interrupted_half_way_leaves_the_earlier_output(tmp_path, ner_model, large_text):
+    out = tmp_path / "tags.conll"
+    out.write_text("an earlier output\n")
+    before = checksums(out, large_text)
+    tagging = xner_process("tag", "--model", ner_model, "--input", large_text, "--output", out, "--device", "cpu", "--threads", "1")
+    try:
+        partial = []
+        while not any(p.stat().st_size > 0 for p in partial):  # the first sentences are written
+            assert tagging.poll() is None, tagging.stderr.read()
+            partial = list(tmp_path.glob(".tags.conll.tmp-*"))
+            time.sleep(0.05)
+        tagging.send_signal(signal.SIGINT)
+        _, err = tagging.communicate(timeout=120)
+    finally:
+        tagging.kill()
+    assert tagging.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "xner tag: interrupted"
+    assert checksums(out, large_text) == before
+    assert not list(tmp_path.glob(".tags.conll.tmp-*"))
+
+
+def test_tag_into_a_pipe_that_closes(tmp_path, ner_model):
+    """`xner tag ... | head -1`: the reader goes away after one line (of more than a pipe holds)."""
+    tagging = xner_process("tag", "--model", ner_model, "--input", text_file(tmp_path, 3000), "--device", "cpu", "--threads", "1",
+                           stdout=subprocess.PIPE)
+    assert tagging.stdout.readline().startswith("Juan\t")
+    tagging.stdout.close()
+    err = tagging.stderr.read()
+    assert tagging.wait(timeout=120) == 141 and "Traceback" not in err and "Error" not in err, err
+
+
+def test_inspect_into_a_pipe_that_closes(tmp_path, es_tokens):
+    soft = soft_file(tmp_path / "s.h5", es_tokens)
+    inspecting = xner_process("inspect", soft, stdout=subprocess.PIPE)
+    inspecting.stdout.close()  # before the process has started up: its first write finds no reader
+    err = inspecting.stderr.read()
+    assert inspecting.wait(timeout=120) == 141 and "Traceback" not in err and "Error" not in err, err
+
+
+def test_tag_input_that_is_not_utf8(tmp_path, capsys, ner_model):
+    text = tmp_path / "in.txt"
+    text.write_bytes("Juan vive en Madrid\nMüller vive en Köln\n".encode("latin-1"))
+    out = tmp_path / "tags.conll"
+    out.write_text("an earlier output\n")
+    before = checksums(out, text)
+    fails(capsys, ["tag", "--model", ner_model, "--input", text, "--output", out], f"{text}:2", "byte 21 is not UTF-8", "iconv")
+    assert checksums(out, text) == before
+
+
+def test_tag_failing_after_the_model_loads_leaves_the_earlier_output(tmp_path, capsys, ner_model, monkeypatch):
+    text = tmp_path / "in.txt"
+    text.write_text("Juan vive en Madrid\n")
+    out = tmp_path / "tags.conll"
+    out.write_text("an earlier output\n")
+
+    def no_space(*args, **kwargs):
+        raise XnerError("tags.conll", "a failure half-way")
+
+    monkeypatch.setattr("xner.tag.entities", no_space)
+    fails(capsys, ["tag", "--model", ner_model, "--input", text, "--output", out, "--device", "cpu"], "half-way")
+    assert out.read_text() == "an earlier output\n"
+    assert not list(tmp_path.glob(".tags.conll.tmp-*"))
+
+
 # --- stale temporary files of killed jobs ----------------------------------------------------------
 
 

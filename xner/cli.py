@@ -248,6 +248,7 @@ def main(argv=None):
             remove_stale_temporaries(path)
     with reported(f"xner {args.command}", args.debug):
         handler(args)
+        sys.stdout.flush()  # here, so that a reader that went away is reported like any other failure
 
 
 def cmd_prepare(a):
