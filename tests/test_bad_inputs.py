@@ -595,6 +595,53 @@ def test_tag_failing_after_the_model_loads_leaves_the_earlier_output(tmp_path, c
     assert not list(tmp_path.glob(".tags.conll.tmp-*"))
 
 
+# --- an output that is also an input ------------------------------------------------------------------
+
+
+@pytest.fixture
+def some_inputs(tmp_path, toy_corpora, es_tokens, tiny_encoder):
+    """Copies of one input of each kind, in tmp_path (so that a failing check cannot harm the shared ones)."""
+    import shutil
+
+    files = {"soft": soft_file(tmp_path / "s.h5", es_tokens), "corpus": tmp_path / "corpus.json", "alpha": tmp_path / "alpha.json",
+             "metrics": tmp_path / "m.json", "encoder": tmp_path / "encoder", "text": tmp_path / "in.txt"}
+    shutil.copy(toy_corpora["es", "train"], files["corpus"])
+    shutil.copytree(tiny_encoder, files["encoder"])
+    files["alpha"].write_text(json.dumps({"alpha": {"en": 0.5, "de": 0.5}}))
+    files["metrics"].write_text("{}")
+    files["text"].write_text("Juan vive en Madrid\n")
+    (tmp_path / "link.h5").symlink_to(files["soft"])
+    (tmp_path / "folder").mkdir()
+    return files
+
+
+CLASHES = {
+    # command line (names from some_inputs in braces), the option named, the path named
+    "combine-out-is-input": ("combine --alpha {alpha} --input en={soft} --input de={soft} --out {soft}", "--out", "s.h5"),
+    "combine-out-is-input-by-symlink": ("combine --alpha {alpha} --input en={soft} --input de={soft} --out {dir}/link.h5", "--out", "link.h5"),
+    "combine-out-is-alpha": ("combine --alpha {alpha} --input en={soft} --input de={soft} --out {alpha}", "--out", "alpha.json"),
+    "predict-same-out-twice": ("predict --model {encoder} --corpus {corpus} --out {dir}/p.h5 --corpus {corpus} --out {dir}/p.h5", "--out", "given twice"),
+    "predict-out-is-corpus": ("predict --model {encoder} --corpus {corpus} --out {corpus}", "--out", "corpus.json"),
+    "tag-output-is-input": ("tag --model {encoder} --input {text} --output {text}", "--output", "in.txt"),
+    "score-out-is-gold": ("score --system s --target es --seed 1 --split test={soft},{corpus} --out {corpus}", "--out", "corpus.json"),
+    "embed-out-is-corpus": ("embed --encoder {encoder} --corpus {corpus} --out {corpus}", "--out", "corpus.json"),
+    "table-out-is-metrics": ("table table2 --metrics {metrics} --out {metrics}", "--out", "m.json"),
+    "teacher-out-is-encoder": ("train-teacher --encoder {encoder} --train {corpus} --dev {corpus} --out {encoder}", "--out", "encoder"),
+    "teacher-out-holds-input": ("train-teacher --encoder {encoder} --train {corpus} --dev {corpus} --out {dir}", "--out", "holds the input"),
+    "figure5-same-outputs": ("figure5 --case es={soft},{soft},{corpus} --out-csv {dir}/f --out-png {dir}/f --out-cases {dir}/c.txt", "--out-png", "given twice"),
+    "alpha-out-is-embeddings": ("alpha --method cosine --target es --source en={soft} --target-embeddings {soft} --out {soft}", "--out", "s.h5"),
+}
+
+
+@pytest.mark.parametrize("case", list(CLASHES))
+def test_output_that_is_an_input_or_another_output(tmp_path, capsys, some_inputs, case):
+    line, option, named = CLASHES[case]
+    before = checksums(tmp_path)
+    fails(capsys, line.format(dir=tmp_path, **some_inputs).split(), option, named)
+    assert checksums(tmp_path) == before
+    assert not (tmp_path / "p.h5").exists() and not (tmp_path / "f").exists()
+
+
 # --- stale temporary files of killed jobs ----------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 import argparse
 import json
 import logging
+import os
 import sys
 
 from .checks import check_model_source, even_positive_int, fraction, non_negative_float, non_negative_int, positive_float, positive_int, window_length
@@ -234,6 +235,48 @@ def build_parser():
     return parser
 
 
+OUTPUT_OPTIONS = ("out", "out_csv", "out_png", "out_cases", "output")
+
+
+def _paths_in(value):
+    """The strings in an option's value that could name a file: the value itself and each part of
+    KEY=FILE and FILE,FILE forms."""
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str) and item != "-":
+            yield item
+            for part in item.replace("=", ",").split(","):
+                if part and part != item:
+                    yield part
+
+
+def check_outputs(args) -> None:
+    """Refuse an output that is also an input, holds one (a folder output replaces its folder), or
+    is given twice; paths are compared resolved through symlinks."""
+    outputs = {}
+    for key in OUTPUT_OPTIONS:
+        value = getattr(args, key, None)
+        for path in value if isinstance(value, list) else [value] if value and value != "-" else []:
+            resolved = os.path.realpath(path)
+            option = "--" + key.replace("_", "-")
+            if resolved in outputs:
+                raise XnerError(option, f"{path} is given twice as an output ({outputs[resolved][0]} and {option})", "give each output its own path")
+            outputs[resolved] = (option, path)
+    for key, value in vars(args).items():
+        if key in OUTPUT_OPTIONS:
+            continue
+        for candidate in _paths_in(value):
+            if not os.path.exists(candidate):
+                continue
+            resolved = os.path.realpath(candidate)
+            for out, (option, path) in outputs.items():
+                if resolved == out or resolved.startswith(out + os.sep):
+                    where = "is" if resolved == out else "holds"
+                    raise XnerError(
+                        option, f"{path} {where} the input {candidate} ({'--' + key.replace('_', '-')}), which writing it would destroy",
+                        "write the output to another path",
+                    )
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr, force=True)
@@ -242,9 +285,11 @@ def main(argv=None):
 
         torch.set_num_threads(args.threads)
     handler = globals()["cmd_" + args.command.replace("-", "_")]
-    for out in (getattr(args, k, None) for k in ("out", "out_csv", "out_png", "out_cases")):
+    with reported(f"xner {args.command}", args.debug):
+        check_outputs(args)  # before stale temporaries of an output are removed
+    for out in (getattr(args, k, None) for k in OUTPUT_OPTIONS):
         # A job that starts again first removes what its killed predecessor left (predict: every --out).
-        for path in out if isinstance(out, list) else [out] if out else []:
+        for path in out if isinstance(out, list) else [out] if out and out != "-" else []:
             remove_stale_temporaries(path)
     with reported(f"xner {args.command}", args.debug):
         handler(args)
