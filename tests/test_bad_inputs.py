@@ -595,6 +595,57 @@ def test_tag_failing_after_the_model_loads_leaves_the_earlier_output(tmp_path, c
     assert not list(tmp_path.glob(".tags.conll.tmp-*"))
 
 
+# --- an HDF5 file another process is writing ---------------------------------------------------------
+
+
+@pytest.fixture
+def held_open():
+    """Hold an HDF5 file open for writing in another process, as a job that is still writing it does."""
+    holders = []
+
+    def hold(path):
+        code = f"import h5py, sys, time; f = h5py.File({str(path)!r}, 'a'); print('open', flush=True); time.sleep(600)"
+        holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        holders.append(holder)
+        assert holder.stdout.readline() == "open\n"
+        return path
+
+    yield hold
+    for holder in holders:
+        holder.kill()
+        holder.wait()
+
+
+def embeddings_file(path, corpus):
+    from xner.embed import write_embeddings
+
+    vectors = np.random.default_rng(0).normal(size=(len(corpus.token_lists), 8)).astype(np.float32)
+    write_embeddings(path, vectors, {"encoder": "e", "lang": corpus.lang, "split": corpus.split, "tokens_sha256": corpus.tokens_sha256})
+    return path
+
+
+@pytest.mark.parametrize("command", ["inspect", "combine", "score", "alpha"])
+def test_hdf5_file_locked_by_a_writer_is_not_called_damaged(tmp_path, capsys, toy_corpora, es_tokens, held_open, command):
+    if command == "alpha":
+        locked = embeddings_file(tmp_path / "locked.h5", es_tokens)
+        other = embeddings_file(tmp_path / "other.h5", es_tokens)
+    else:
+        locked, other = soft_file(tmp_path / "locked.h5", es_tokens), soft_file(tmp_path / "other.h5", es_tokens)
+    alpha = tmp_path / "alpha.json"
+    alpha.write_text(json.dumps({"alpha": {"en": 0.5, "de": 0.5}}))
+    argv = {
+        "inspect": ["inspect", locked],
+        "combine": ["combine", "--alpha", alpha, "--input", f"en={other}", "--input", f"de={locked}", "--out", tmp_path / "mix.h5"],
+        "score": ["score", "--system", "s", "--target", "es", "--seed", "1", "--split", f"train={locked},{toy_corpora['es', 'train']}", "--out", tmp_path / "m.json"],
+        "alpha": ["alpha", "--method", "cosine", "--target", "es", "--source", f"en={other}", "--source", f"nl={locked}", "--target-embeddings", other, "--out", tmp_path / "a.json"],
+    }[command]
+    held_open(locked)
+    before = checksums(tmp_path)
+    line = fails(capsys, argv, locked, "locked by another process")
+    assert "delete" not in line
+    assert checksums(tmp_path) == before
+
+
 # --- an output that is also an input ------------------------------------------------------------------
 
 

@@ -28,6 +28,20 @@ def atomic_output(path: str | Path, directory: bool = False):
         _remove(tmp)
 
 
+def hdf5_read_error(path, error: Exception, what: str, remake: str):
+    """The XnerError for an HDF5 file h5py could not open: a file another process holds open for
+    writing (HDF5 locks it) is not damaged, and deleting it would lose a good file."""
+    from .errors import XnerError
+
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if isinstance(error, BlockingIOError) or "unable to lock file" in message:
+        return XnerError(
+            path, "is locked by another process (a job still writing it?)",
+            "wait until that job ends; if none is running, HDF5_USE_FILE_LOCKING=FALSE reads it anyway",
+        )
+    return XnerError(path, f"not a readable {what} ({message})", remake)
+
+
 def write_json(path: str | Path, data) -> None:
     with atomic_output(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
