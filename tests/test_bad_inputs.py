@@ -361,6 +361,27 @@ def test_bad_number_on_other_commands(tmp_path, capsys, argv, option, value):
     assert out.read_bytes() == b"an earlier output"
 
 
+@pytest.mark.parametrize(
+    "argv, option, form",
+    [
+        (["score", "--system", "s", "--target", "es", "--seed", "1", "--split", "test=pred.h5"], "--split", "NAME=PRED.h5,GOLD.json"),
+        (["score", "--system", "s", "--target", "es", "--seed", "1", "--split", "pred.h5,gold.json"], "--split", "NAME=PRED.h5,GOLD.json"),
+        (["score", "--system", "s", "--target", "es", "--seed", "1", "--split", "test=pred.h5,"], "--split", "NAME=PRED.h5,GOLD.json"),
+        (["combine", "--alpha", "a.json", "--input", "en="], "--input", "LANG=FILE.h5"),
+        (["combine", "--alpha", "a.json", "--input", "en.h5"], "--input", "LANG=FILE.h5"),
+        (["figure5", "--case", "es=t.h5,s.h5", "--out-csv", "f.csv", "--out-png", "f.png", "--out-cases"], "--case", "TGT=TEACHER.h5,STUDENT.h5,GOLD.json"),
+        (["runtimes", "--benchmarks", ".", "--rule", "train_teacher", "--out-csv", "r.csv", "--out-png"], "--rule", "RULE=PATTERN"),
+        (["plot-training", "--model", "teacher-en="], "--model", "SYSTEM=FOLDER"),
+    ],
+    ids=["score-without-gold", "score-without-name", "score-empty-gold", "combine-empty-file", "combine-without-lang",
+         "figure5-two-files", "runtimes-without-pattern", "plot-training-empty-folder"],
+)
+def test_key_and_files_option_with_a_part_missing(tmp_path, capsys, argv, option, form):
+    out = tmp_path / "out"
+    fails(capsys, [*argv, out] if argv[-1].startswith("--out") else [*argv, "--out", out], option, form)
+    assert not out.exists()
+
+
 def test_bad_key_value_option(tmp_path, capsys):
     fails(capsys, ["plot-training", "--model", "folder-without-system", "--out", tmp_path / "p.png"], "--model", "SYSTEM=FOLDER")
 
@@ -711,8 +732,8 @@ def test_a_job_that_starts_again_removes_stale_temporaries(tmp_path, capsys, toy
 # --- the workflow's config, before any job ------------------------------------------------------------
 
 
-def workflow_fails(tmp_path, config, *named):
-    result = snakemake(tmp_path, "-n", "--cores", "1", "--configfile", str(config), check=False)
+def workflow_fails(tmp_path, config, *named, targets=()):
+    result = snakemake(tmp_path, "-n", "--cores", "1", *targets, "--configfile", str(config), check=False)
     assert result.returncode != 0
     assert "Traceback" not in result.stdout + result.stderr
     errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
@@ -748,6 +769,27 @@ def test_unknown_encoding_stops_before_any_job(tmp_path, toy_conll):
     data["data"]["languages"]["de"]["encoding"] = "latin-9000"
     config.write_text(yaml.safe_dump(data))
     workflow_fails(tmp_path, config, "config: data.languages.de.encoding", "latin-9000")
+
+
+@pytest.mark.parametrize(
+    "target, named",
+    [
+        ("results/tables/table3.csv", ["config: multi_source.targets", "table3 needs three languages", "only en, es have data"]),
+        ("results/tables/table5.csv", ["config: multi_source.targets", "table5 needs three languages"]),
+    ],
+)
+def test_multi_source_table_with_two_languages_says_why(tmp_path, toy_conll, target, named):
+    settings = yaml.safe_load((REPO / "tests/tiny_config.yaml").read_text())
+    settings |= {"single_source": {"source": "en", "targets": ["es"]}, "multi_source": {"targets": ["es"]}}
+    config = write_config(tmp_path / "c.yaml", toy_conll, languages=["en", "es"], **settings)
+    workflow_fails(tmp_path, config, *named, targets=[target])
+
+
+def test_single_source_figure_without_targets_says_why(tmp_path, toy_conll):
+    settings = yaml.safe_load((REPO / "tests/tiny_config.yaml").read_text())
+    settings |= {"single_source": {"source": "en", "targets": []}}
+    config = write_config(tmp_path / "c.yaml", toy_conll, **settings)
+    workflow_fails(tmp_path, config, "config: single_source.targets", "figure5 has nothing to build", targets=["results/figures/figure5.png"])
 
 
 def test_unreachable_hub_is_said_up_front(tmp_path, toy_conll, monkeypatch):

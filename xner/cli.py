@@ -63,13 +63,27 @@ def _settings(a):
     )
 
 
-def _pairs(items, what):
-    out = {}
+def _pair(item, what, form):
+    key, sep, value = item.partition("=")
+    if not (key and sep and value):
+        raise XnerError(what, f"expected {form}, got {item!r}", f"give {what} {form}")
+    return key, value
+
+
+def _pairs(items, what, form):
+    return dict(_pair(item, what, form) for item in items)
+
+
+def _file_lists(items, what, form):
+    """(key, [file, ...]) of each KEY=FILE,FILE,... item, with as many files as `form` names."""
+    wanted = form.count(",") + 1
+    out = []
     for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise XnerError(what, f"expected KEY=VALUE, got {item!r}")
-        out[key] = value
+        key, value = _pair(item, what, form)
+        files = value.split(",")
+        if len(files) != wanted or not all(files):
+            raise XnerError(what, f"expected {form}, got {item!r}", f"give all {wanted} files")
+        out.append((key, files))
     return out
 
 
@@ -365,11 +379,7 @@ def cmd_tag(a):
 def cmd_score(a):
     from .evaluate import write_metrics
 
-    splits = {}
-    for item in a.split:
-        name, _, files = item.partition("=")
-        pred, _, gold = files.partition(",")
-        splits[name] = (pred, gold)
+    splits = {name: tuple(files) for name, files in _file_lists(a.split, "--split", "NAME=PRED.h5,GOLD.json")}
     write_metrics(a.out, a.system, a.target, a.seed, splits)
 
 
@@ -395,7 +405,7 @@ def cmd_alpha(a):
 def cmd_combine(a):
     from .combine import combine_files
 
-    combine_files(a.alpha, _pairs(a.input, "--input"), a.out, a.expect_corpus)
+    combine_files(a.alpha, _pairs(a.input, "--input", "LANG=FILE.h5"), a.out, a.expect_corpus)
 
 
 def cmd_inspect(a):
@@ -413,10 +423,7 @@ def cmd_table(a):
 def cmd_figure5(a):
     from .analysis import figure5
 
-    cases = []
-    for item in a.case:
-        target, _, files = item.partition("=")
-        cases.append((target, *files.split(",")))
+    cases = [(target, *files) for target, files in _file_lists(a.case, "--case", "TGT=TEACHER.h5,STUDENT.h5,GOLD.json")]
     figure5(cases, a.out_csv, a.out_png, a.out_cases)
 
 
@@ -429,19 +436,14 @@ def cmd_plot_alpha(a):
 def cmd_plot_training(a):
     from .plots import training_curves
 
-    models = []
-    for item in a.model:
-        system, sep, folder = item.partition("=")
-        if not sep:
-            raise XnerError("--model", f"expected SYSTEM=FOLDER, got {item!r}")
-        models.append((system, folder))
+    models = [_pair(item, "--model", "SYSTEM=FOLDER") for item in a.model]
     training_curves(models, a.out)
 
 
 def cmd_runtimes(a):
     from .plots import runtimes
 
-    runtimes(a.benchmarks, _pairs(a.rule, "--rule"), a.out_csv, a.out_png)
+    runtimes(a.benchmarks, _pairs(a.rule, "--rule", "RULE=PATTERN"), a.out_csv, a.out_png)
 
 
 if __name__ == "__main__":

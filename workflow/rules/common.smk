@@ -310,8 +310,31 @@ def table_systems(name):
     return systems
 
 
+def nothing_to_build(name):
+    """Why the config leaves `name` (a table or figure5) without a target, as a config error."""
+    if name in ("table3", "table5") or name == "table4" and not SINGLE_TARGETS:
+        if len(LANGS) < 3:
+            return (
+                f"config: multi_source.targets: {name} needs three languages with data (two sources "
+                f"per target), but only {', '.join(LANGS)} have data, so it has nothing to build"
+            )
+        return (
+            f"config: multi_source.targets: none of {config['multi_source']['targets']} has data "
+            f"(languages with data: {', '.join(LANGS)}), so {name} has nothing to build"
+        )
+    if SINGLE_SOURCE not in LANGS:
+        return f"config: single_source.source: {SINGLE_SOURCE} has no data, so {name} has nothing to build"
+    return (
+        f"config: single_source.targets: none of {config['single_source']['targets']} has data "
+        f"and differs from the source {SINGLE_SOURCE}, so {name} has nothing to build"
+    )
+
+
 def table_inputs(name):
     """The metrics files a table is made of."""
+    # A table asked for by name that the config leaves empty: say why, not an empty command.
+    if name not in built_tables():
+        stop(nothing_to_build(name))
     return [
         metrics_path(system, t, seed)
         for system, t in table_systems(name)
@@ -460,6 +483,8 @@ def teacher_files(pattern):
 
 
 def figure5_cases(wc):
+    if not SINGLE_TARGETS:
+        stop(nothing_to_build("figure5"))
     return {
         f"{kind}_{t}_{seed}": f"results/predictions/{system}-{SINGLE_SOURCE}/{t}/seed{seed}/test.h5"
         for t in SINGLE_TARGETS
