@@ -803,9 +803,32 @@ def test_unreachable_hub_is_said_up_front(tmp_path, toy_conll, monkeypatch):
                         "cache and the hub cannot be reached (go online, or give a local folder)"]
 
 
+def hub_config(tmp_path, conll_dir):
+    config = write_config(tmp_path / "c.yaml", tmp_path, encoder="tiny")
+    data = yaml.safe_load(config.read_text())
+    data["data"]["conll_dir"] = conll_dir
+    config.write_text(yaml.safe_dump(data))
+    return config
+
+
+def test_data_folder_that_does_not_exist_stops_before_any_job(tmp_path):
+    """A missing data folder is a mistake, not a request for the hub (whose download may fail)."""
+    config = hub_config(tmp_path, str(tmp_path / "no-such-data"))
+    workflow_fails(tmp_path, config, "config: data.conll_dir", str(tmp_path / "no-such-data"), "does not exist", "null")
+
+
+def test_hub_dataset_offline_is_one_line(tmp_path, capsys):
+    source = json.dumps({"format": "hf", "dataset": "xner-tests/no-such-dataset", "config": "es", "revision": "refs/convert/parquet"})
+    out = tmp_path / "c.json"
+    fails(capsys, ["prepare", "--lang", "es", "--split", "dev", "--source", source, "--labels", ",".join(DEFAULT_LABELS), "--out", out],
+          "hub dataset xner-tests/no-such-dataset/es", "cannot be downloaded", "OfflineModeIsEnabled", "go online")
+    nothing_finished(out)
+
+
 def test_data_from_the_hub_is_stated(tmp_path):
-    """No CoNLL folder: the hub source is said once, and without `datasets` the run stops up front."""
-    config = write_config(tmp_path / "c.yaml", tmp_path / "empty", encoder="tiny")
+    """data.conll_dir null asks for the hub: its source is said once, and without `datasets` the
+    run stops up front."""
+    config = hub_config(tmp_path, None)
     result = snakemake(tmp_path, "-n", "--cores", "1", "--configfile", str(config), check=False)
     assert result.stderr.count("xner: data: en from the hub (eriktks/conll2003") == 1
     import importlib.util
