@@ -5,6 +5,7 @@ one line `xner <command>: error: ...` naming the file, line, option or key, no t
 output that looks finished.
 """
 
+import errno
 import json
 import logging
 import os
@@ -712,6 +713,76 @@ def test_output_that_is_an_input_or_another_output(tmp_path, capsys, some_inputs
     fails(capsys, line.format(dir=tmp_path, **some_inputs).split(), option, named)
     assert checksums(tmp_path) == before
     assert not (tmp_path / "p.h5").exists() and not (tmp_path / "f").exists()
+
+
+# --- a full disk ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A small tmpfs filled to the last byte (mounting needs root; elsewhere the test is skipped,
+    and test_full_disk_in_any_writer still runs)."""
+    folder = tmp_path / "full"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)], capture_output=True).returncode:
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        with open(folder / "filler", "wb", buffering=0) as filler:
+            try:
+                while True:
+                    filler.write(b"x" * 4096)
+            except OSError:
+                pass
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("command", ["encoder-tiny", "prepare", "combine", "tag"])
+def test_disk_full_while_writing(tmp_path, capsys, toy_conll, es_tokens, ner_model, full_disk, command):
+    """safetensors (a model folder), JSON, HDF5 and text outputs: one line, nothing partial left."""
+    out = full_disk / "out"
+    alpha, soft, text = tmp_path / "alpha.json", soft_file(tmp_path / "s.h5", es_tokens), tmp_path / "in.txt"
+    alpha.write_text(json.dumps({"alpha": {"en": 0.5, "de": 0.5}}))
+    text.write_text("Juan vive en Madrid\n" * 2000)
+    source = json.dumps({"format": "conll", "path": str(toy_conll / "es"), "encoding": "utf-8"})
+    argv = {
+        "encoder-tiny": ["encoder-tiny", "--out", out],
+        "prepare": ["prepare", "--lang", "es", "--split", "train", "--source", source, "--labels", ",".join(DEFAULT_LABELS), "--out", out],
+        "combine": ["combine", "--alpha", alpha, "--input", f"en={soft}", "--input", f"de={soft}", "--out", out],
+        "tag": ["tag", "--model", ner_model, "--input", text, "--output", out, "--device", "cpu"],
+    }[command]
+    before = checksums(full_disk, tmp_path / "s.h5", text)
+    fails(capsys, argv, out, "no space left on the device")
+    assert checksums(full_disk, tmp_path / "s.h5", text) == before
+    assert [p.name for p in full_disk.iterdir()] == ["filler"]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [OSError(errno.ENOSPC, "No space left on device"), RuntimeError("I/O error: No space left on device (os error 28)")],
+    ids=["oserror", "library-error-text"],
+)
+def test_full_disk_in_any_writer(tmp_path, failure):
+    """What safetensors and h5py raise on a full disk becomes one error naming the output."""
+    from xner.io import atomic_output
+
+    out = tmp_path / "model"
+    with pytest.raises(XnerError, match=f"{out}: no space left on the device"):
+        with atomic_output(out, directory=True) as tmp:
+            (tmp / "part").write_text("half")
+            raise failure
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_other_write_errors_are_not_called_a_full_disk(tmp_path):
+    from xner.io import atomic_output
+
+    with pytest.raises(PermissionError):
+        with atomic_output(tmp_path / "out") as tmp:
+            tmp.write_text("half")
+            raise PermissionError(errno.EACCES, "Permission denied")
+    assert list(tmp_path.iterdir()) == []
 
 
 # --- stale temporary files of killed jobs ----------------------------------------------------------
