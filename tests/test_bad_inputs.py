@@ -5,6 +5,7 @@ one line `xner <command>: error: ...` naming the file, line, option or key, no t
 output that looks finished.
 """
 
+import errno
 import json
 import logging
 import os
@@ -318,6 +319,70 @@ def test_bad_inference_number(tmp_path, capsys, toy_corpora, command, option, va
     assert out.read_bytes() == b"an earlier output"
 
 
+def number_options():
+    """(command, option) of every option of every sub-command that takes a number."""
+    from xner.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices
+    return [
+        (name, action, action.option_strings[0])
+        for name, command in commands.items()
+        for action in command._actions
+        if action.type is not None or isinstance(action.default, (int, float)) and not isinstance(action.default, bool)
+    ]
+
+
+def test_every_number_option_is_validated():
+    """No sub-command takes a plain int or float: each goes through one of the checked types."""
+    from xner.checks import NUMBER_TYPES
+
+    options = number_options()
+    assert len(options) > 50  # the parser was read, not an empty list
+    unchecked = [(name, option) for name, action, option in options if action.type not in NUMBER_TYPES]
+    assert unchecked == []
+
+
+@pytest.mark.parametrize(
+    "argv, option, value",
+    [
+        (["prepare", "--lang", "xx", "--split", "train", "--source", "{}", "--labels", "O"], "--seed", "-1"),
+        (["encoder-tiny"], "--seed", "-3"),
+        (["encoder-tiny"], "--hidden", "33"),
+        (["encoder-tiny"], "--layers", "0"),
+        (["alpha", "--method", "sim", "--target", "es", "--source", "en=e.h5"], "--rank", "0"),
+        (["inspect", "x.h5"], "--sentence", "-1"),
+        (["train-student", "--encoder", "x", "--softlabels", "s.h5"], "--agreement-sentences", "-2"),
+    ],
+    ids=["prepare-seed", "tiny-seed", "tiny-hidden-odd", "tiny-layers", "alpha-rank", "inspect-sentence", "agreement-sentences"],
+)
+def test_bad_number_on_other_commands(tmp_path, capsys, argv, option, value):
+    out = tmp_path / "out"
+    out.write_bytes(b"an earlier output")
+    fails(capsys, [*argv, "--out", out, option, value] if argv[0] != "inspect" else [*argv, option, value], f"argument {option}", value)
+    assert out.read_bytes() == b"an earlier output"
+
+
+@pytest.mark.parametrize(
+    "argv, option, form",
+    [
+        (["score", "--system", "s", "--target", "es", "--seed", "1", "--split", "test=pred.h5"], "--split", "NAME=PRED.h5,GOLD.json"),
+        (["score", "--system", "s", "--target", "es", "--seed", "1", "--split", "pred.h5,gold.json"], "--split", "NAME=PRED.h5,GOLD.json"),
+        (["score", "--system", "s", "--target", "es", "--seed", "1", "--split", "test=pred.h5,"], "--split", "NAME=PRED.h5,GOLD.json"),
+        (["combine", "--alpha", "a.json", "--input", "en="], "--input", "LANG=FILE.h5"),
+        (["combine", "--alpha", "a.json", "--input", "en.h5"], "--input", "LANG=FILE.h5"),
+        (["figure5", "--case", "es=t.h5,s.h5", "--out-csv", "f.csv", "--out-png", "f.png", "--out-cases"], "--case", "TGT=TEACHER.h5,STUDENT.h5,GOLD.json"),
+        (["runtimes", "--benchmarks", ".", "--rule", "train_teacher", "--out-csv", "r.csv", "--out-png"], "--rule", "RULE=PATTERN"),
+        (["plot-training", "--model", "teacher-en="], "--model", "SYSTEM=FOLDER"),
+    ],
+    ids=["score-without-gold", "score-without-name", "score-empty-gold", "combine-empty-file", "combine-without-lang",
+         "figure5-two-files", "runtimes-without-pattern", "plot-training-empty-folder"],
+)
+def test_key_and_files_option_with_a_part_missing(tmp_path, capsys, argv, option, form):
+    out = tmp_path / "out"
+    fails(capsys, [*argv, out] if argv[-1].startswith("--out") else [*argv, "--out", out], option, form)
+    assert not out.exists()
+
+
 def test_bad_key_value_option(tmp_path, capsys):
     fails(capsys, ["plot-training", "--model", "folder-without-system", "--out", tmp_path / "p.png"], "--model", "SYSTEM=FOLDER")
 
@@ -372,6 +437,354 @@ def test_yaml_error_names_the_line(tmp_path):
         read_yaml(path)
 
 
+# --- model folders given to predict and tag ----------------------------------------------------------
+
+
+def checksums(*paths):
+    """sha256 of each file (or of every file in a folder), to show a failed command changed nothing."""
+    import hashlib
+
+    files = [f for p in paths for f in ([p] if p.is_file() else sorted(p.rglob("*")) if p.is_dir() else []) if f.is_file()]
+    return {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+
+
+@pytest.fixture(scope="module")
+def ner_model(tiny_encoder, tmp_path_factory):
+    """An untrained NER model folder as training writes it (encoder + head + labels), made in a second."""
+    from transformers import AutoTokenizer
+
+    from xner.model import new_model
+
+    folder = tmp_path_factory.mktemp("ner") / "model"
+    new_model(str(tiny_encoder), DEFAULT_LABELS).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(folder)
+    return folder
+
+
+def spoilt_model(tmp_path, ner_model, spoil):
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(ner_model, folder)
+    spoil(folder)
+    return folder
+
+
+def without(*names):
+    def spoil(folder):
+        for name in names:
+            (folder / name).unlink(missing_ok=True)
+
+    return spoil
+
+
+def with_config(**changes):
+    def spoil(folder):
+        config = json.loads((folder / "config.json").read_text())
+        (folder / "config.json").write_text(json.dumps(config | changes))
+
+    return spoil
+
+
+@pytest.mark.parametrize(
+    "spoil, named",
+    [
+        (without("model.safetensors"), "no weights file (model.safetensors)"),
+        (without("tokenizer.json", "tokenizer_config.json", "vocab.txt"), "no tokenizer"),
+        (with_config(architectures=["BertModel"]), "without a token-classification head"),
+        (with_config(id2label={"0": "LABEL_0", "1": "LABEL_1"}, label2id={"LABEL_0": 0, "LABEL_1": 1}), "not BIO entity labels"),
+    ],
+    ids=["no-weights", "no-tokenizer", "no-head", "generic-labels"],
+)
+@pytest.mark.parametrize("command", ["predict", "tag"])
+def test_model_folder_that_is_not_a_trained_ner_model(tmp_path, capsys, toy_corpora, ner_model, spoil, named, command):
+    model = spoilt_model(tmp_path, ner_model, spoil)
+    corpus, out = toy_corpora["es", "dev"], tmp_path / "earlier.out"
+    out.write_bytes(b"an earlier output")
+    before = checksums(model, corpus, out)
+    argv = {
+        "predict": ["predict", "--model", model, "--corpus", corpus, "--out", out],
+        "tag": ["tag", "--model", model, "--input", corpus, "--input-format", "text", "--output", out],
+    }[command]
+    fails(capsys, argv, "--model", model, named)
+    assert checksums(model, corpus, out) == before
+
+
+@pytest.mark.parametrize("command", ["predict", "tag"])
+def test_bare_encoder_is_not_a_trained_ner_model(tmp_path, capsys, toy_corpora, tiny_encoder, command):
+    """The pre-trained encoder itself would tag everything LABEL_0/LABEL_1 with exit status 0."""
+    corpus, out = toy_corpora["es", "dev"], tmp_path / "out"
+    argv = {
+        "predict": ["predict", "--model", tiny_encoder, "--corpus", corpus, "--out", out],
+        "tag": ["tag", "--model", tiny_encoder, "--input", corpus, "--output", out],
+    }[command]
+    fails(capsys, argv, "--model", tiny_encoder, "not a trained NER model")
+    nothing_finished(out)
+
+
+def test_a_model_folder_as_training_writes_it_passes(tmp_path, ner_model):
+    text = tmp_path / "in.txt"
+    text.write_text("Juan vive en Madrid .\n")
+    main(["tag", "--model", str(ner_model), "--input", str(text), "--output", str(tmp_path / "out.conll"), "--device", "cpu"])
+    rows = [line.split("\t") for line in (tmp_path / "out.conll").read_text().splitlines() if line]
+    assert [r[0] for r in rows] == ["Juan", "vive", "en", "Madrid", "."]
+    assert all(r[1] in DEFAULT_LABELS for r in rows)
+
+
+# --- `xner tag` and `xner inspect` output ------------------------------------------------------------
+
+
+def xner_process(*argv, **popen):
+    """`xner argv` in a fresh process that takes Ctrl-C as a terminal would deliver it (a test
+    runner started in the background may have SIGINT ignored, and a child inherits that)."""
+    return subprocess.Popen([sys.executable, "-m", "xner", *map(str, argv)], stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **popen)
+
+
+def text_file(folder, lines):
+    path = folder / f"{lines}.txt"
+    path.write_text("Juan Pérez vive en Madrid y trabaja para EFE .\n" * lines, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def large_text(tmp_path_factory):
+    """Many blocks of sentences (xner.predict.BLOCK_SENTENCES), each written when it is tagged."""
+    return text_file(tmp_path_factory.mktemp("text"), 40000)
+
+
+def test_tag_interrupted_half_way_leaves_the_earlier_output(tmp_path, ner_model, large_text):
+    out = tmp_path / "tags.conll"
+    out.write_text("an earlier output\n")
+    before = checksums(out, large_text)
+    tagging = xner_process("tag", "--model", ner_model, "--input", large_text, "--output", out, "--device", "cpu", "--threads", "1")
+    try:
+        partial = []
+        while not any(p.stat().st_size > 0 for p in partial):  # the first sentences are written
+            assert tagging.poll() is None, tagging.stderr.read()
+            partial = list(tmp_path.glob(".tags.conll.tmp-*"))
+            time.sleep(0.05)
+        tagging.send_signal(signal.SIGINT)
+        _, err = tagging.communicate(timeout=120)
+    finally:
+        tagging.kill()
+    assert tagging.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "xner tag: interrupted"
+    assert checksums(out, large_text) == before
+    assert not list(tmp_path.glob(".tags.conll.tmp-*"))
+
+
+def test_tag_into_a_pipe_that_closes(tmp_path, ner_model):
+    """`xner tag ... | head -1`: the reader goes away after one line (of more than a pipe holds)."""
+    tagging = xner_process("tag", "--model", ner_model, "--input", text_file(tmp_path, 3000), "--device", "cpu", "--threads", "1",
+                           stdout=subprocess.PIPE)
+    assert tagging.stdout.readline().startswith("Juan\t")
+    tagging.stdout.close()
+    err = tagging.stderr.read()
+    assert tagging.wait(timeout=120) == 141 and "Traceback" not in err and "Error" not in err, err
+
+
+def test_inspect_into_a_pipe_that_closes(tmp_path, es_tokens):
+    soft = soft_file(tmp_path / "s.h5", es_tokens)
+    inspecting = xner_process("inspect", soft, stdout=subprocess.PIPE)
+    inspecting.stdout.close()  # before the process has started up: its first write finds no reader
+    err = inspecting.stderr.read()
+    assert inspecting.wait(timeout=120) == 141 and "Traceback" not in err and "Error" not in err, err
+
+
+def test_tag_input_that_is_not_utf8(tmp_path, capsys, ner_model):
+    text = tmp_path / "in.txt"
+    text.write_bytes("Juan vive en Madrid\nMüller vive en Köln\n".encode("latin-1"))
+    out = tmp_path / "tags.conll"
+    out.write_text("an earlier output\n")
+    before = checksums(out, text)
+    fails(capsys, ["tag", "--model", ner_model, "--input", text, "--output", out], f"{text}:2", "byte 21 is not UTF-8", "iconv")
+    assert checksums(out, text) == before
+
+
+def test_tag_failing_after_the_model_loads_leaves_the_earlier_output(tmp_path, capsys, ner_model, monkeypatch):
+    text = tmp_path / "in.txt"
+    text.write_text("Juan vive en Madrid\n")
+    out = tmp_path / "tags.conll"
+    out.write_text("an earlier output\n")
+
+    def no_space(*args, **kwargs):
+        raise XnerError("tags.conll", "a failure half-way")
+
+    monkeypatch.setattr("xner.tag.entities", no_space)
+    fails(capsys, ["tag", "--model", ner_model, "--input", text, "--output", out, "--device", "cpu"], "half-way")
+    assert out.read_text() == "an earlier output\n"
+    assert not list(tmp_path.glob(".tags.conll.tmp-*"))
+
+
+# --- an HDF5 file another process is writing ---------------------------------------------------------
+
+
+@pytest.fixture
+def held_open():
+    """Hold an HDF5 file open for writing in another process, as a job that is still writing it does."""
+    holders = []
+
+    def hold(path):
+        code = f"import h5py, sys, time; f = h5py.File({str(path)!r}, 'a'); print('open', flush=True); time.sleep(600)"
+        holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        holders.append(holder)
+        assert holder.stdout.readline() == "open\n"
+        return path
+
+    yield hold
+    for holder in holders:
+        holder.kill()
+        holder.wait()
+
+
+def embeddings_file(path, corpus):
+    from xner.embed import write_embeddings
+
+    vectors = np.random.default_rng(0).normal(size=(len(corpus.token_lists), 8)).astype(np.float32)
+    write_embeddings(path, vectors, {"encoder": "e", "lang": corpus.lang, "split": corpus.split, "tokens_sha256": corpus.tokens_sha256})
+    return path
+
+
+@pytest.mark.parametrize("command", ["inspect", "combine", "score", "alpha"])
+def test_hdf5_file_locked_by_a_writer_is_not_called_damaged(tmp_path, capsys, toy_corpora, es_tokens, held_open, command):
+    if command == "alpha":
+        locked = embeddings_file(tmp_path / "locked.h5", es_tokens)
+        other = embeddings_file(tmp_path / "other.h5", es_tokens)
+    else:
+        locked, other = soft_file(tmp_path / "locked.h5", es_tokens), soft_file(tmp_path / "other.h5", es_tokens)
+    alpha = tmp_path / "alpha.json"
+    alpha.write_text(json.dumps({"alpha": {"en": 0.5, "de": 0.5}}))
+    argv = {
+        "inspect": ["inspect", locked],
+        "combine": ["combine", "--alpha", alpha, "--input", f"en={other}", "--input", f"de={locked}", "--out", tmp_path / "mix.h5"],
+        "score": ["score", "--system", "s", "--target", "es", "--seed", "1", "--split", f"train={locked},{toy_corpora['es', 'train']}", "--out", tmp_path / "m.json"],
+        "alpha": ["alpha", "--method", "cosine", "--target", "es", "--source", f"en={other}", "--source", f"nl={locked}", "--target-embeddings", other, "--out", tmp_path / "a.json"],
+    }[command]
+    held_open(locked)
+    before = checksums(tmp_path)
+    line = fails(capsys, argv, locked, "locked by another process")
+    assert "delete" not in line
+    assert checksums(tmp_path) == before
+
+
+# --- an output that is also an input ------------------------------------------------------------------
+
+
+@pytest.fixture
+def some_inputs(tmp_path, toy_corpora, es_tokens, tiny_encoder):
+    """Copies of one input of each kind, in tmp_path (so that a failing check cannot harm the shared ones)."""
+    import shutil
+
+    files = {"soft": soft_file(tmp_path / "s.h5", es_tokens), "corpus": tmp_path / "corpus.json", "alpha": tmp_path / "alpha.json",
+             "metrics": tmp_path / "m.json", "encoder": tmp_path / "encoder", "text": tmp_path / "in.txt"}
+    shutil.copy(toy_corpora["es", "train"], files["corpus"])
+    shutil.copytree(tiny_encoder, files["encoder"])
+    files["alpha"].write_text(json.dumps({"alpha": {"en": 0.5, "de": 0.5}}))
+    files["metrics"].write_text("{}")
+    files["text"].write_text("Juan vive en Madrid\n")
+    (tmp_path / "link.h5").symlink_to(files["soft"])
+    (tmp_path / "folder").mkdir()
+    return files
+
+
+CLASHES = {
+    # command line (names from some_inputs in braces), the option named, the path named
+    "combine-out-is-input": ("combine --alpha {alpha} --input en={soft} --input de={soft} --out {soft}", "--out", "s.h5"),
+    "combine-out-is-input-by-symlink": ("combine --alpha {alpha} --input en={soft} --input de={soft} --out {dir}/link.h5", "--out", "link.h5"),
+    "combine-out-is-alpha": ("combine --alpha {alpha} --input en={soft} --input de={soft} --out {alpha}", "--out", "alpha.json"),
+    "predict-same-out-twice": ("predict --model {encoder} --corpus {corpus} --out {dir}/p.h5 --corpus {corpus} --out {dir}/p.h5", "--out", "given twice"),
+    "predict-out-is-corpus": ("predict --model {encoder} --corpus {corpus} --out {corpus}", "--out", "corpus.json"),
+    "tag-output-is-input": ("tag --model {encoder} --input {text} --output {text}", "--output", "in.txt"),
+    "score-out-is-gold": ("score --system s --target es --seed 1 --split test={soft},{corpus} --out {corpus}", "--out", "corpus.json"),
+    "embed-out-is-corpus": ("embed --encoder {encoder} --corpus {corpus} --out {corpus}", "--out", "corpus.json"),
+    "table-out-is-metrics": ("table table2 --metrics {metrics} --out {metrics}", "--out", "m.json"),
+    "teacher-out-is-encoder": ("train-teacher --encoder {encoder} --train {corpus} --dev {corpus} --out {encoder}", "--out", "encoder"),
+    "teacher-out-holds-input": ("train-teacher --encoder {encoder} --train {corpus} --dev {corpus} --out {dir}", "--out", "holds the input"),
+    "figure5-same-outputs": ("figure5 --case es={soft},{soft},{corpus} --out-csv {dir}/f --out-png {dir}/f --out-cases {dir}/c.txt", "--out-png", "given twice"),
+    "alpha-out-is-embeddings": ("alpha --method cosine --target es --source en={soft} --target-embeddings {soft} --out {soft}", "--out", "s.h5"),
+}
+
+
+@pytest.mark.parametrize("case", list(CLASHES))
+def test_output_that_is_an_input_or_another_output(tmp_path, capsys, some_inputs, case):
+    line, option, named = CLASHES[case]
+    before = checksums(tmp_path)
+    fails(capsys, line.format(dir=tmp_path, **some_inputs).split(), option, named)
+    assert checksums(tmp_path) == before
+    assert not (tmp_path / "p.h5").exists() and not (tmp_path / "f").exists()
+
+
+# --- a full disk ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A small tmpfs filled to the last byte (mounting needs root; elsewhere the test is skipped,
+    and test_full_disk_in_any_writer still runs)."""
+    folder = tmp_path / "full"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)], capture_output=True).returncode:
+        pytest.skip("mounting a small tmpfs needs root")
+    try:
+        with open(folder / "filler", "wb", buffering=0) as filler:
+            try:
+                while True:
+                    filler.write(b"x" * 4096)
+            except OSError:
+                pass
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("command", ["encoder-tiny", "prepare", "combine", "tag"])
+def test_disk_full_while_writing(tmp_path, capsys, toy_conll, es_tokens, ner_model, full_disk, command):
+    """safetensors (a model folder), JSON, HDF5 and text outputs: one line, nothing partial left."""
+    out = full_disk / "out"
+    alpha, soft, text = tmp_path / "alpha.json", soft_file(tmp_path / "s.h5", es_tokens), tmp_path / "in.txt"
+    alpha.write_text(json.dumps({"alpha": {"en": 0.5, "de": 0.5}}))
+    text.write_text("Juan vive en Madrid\n" * 2000)
+    source = json.dumps({"format": "conll", "path": str(toy_conll / "es"), "encoding": "utf-8"})
+    argv = {
+        "encoder-tiny": ["encoder-tiny", "--out", out],
+        "prepare": ["prepare", "--lang", "es", "--split", "train", "--source", source, "--labels", ",".join(DEFAULT_LABELS), "--out", out],
+        "combine": ["combine", "--alpha", alpha, "--input", f"en={soft}", "--input", f"de={soft}", "--out", out],
+        "tag": ["tag", "--model", ner_model, "--input", text, "--output", out, "--device", "cpu"],
+    }[command]
+    before = checksums(full_disk, tmp_path / "s.h5", text)
+    fails(capsys, argv, out, "no space left on the device")
+    assert checksums(full_disk, tmp_path / "s.h5", text) == before
+    assert [p.name for p in full_disk.iterdir()] == ["filler"]
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [OSError(errno.ENOSPC, "No space left on device"), RuntimeError("I/O error: No space left on device (os error 28)")],
+    ids=["oserror", "library-error-text"],
+)
+def test_full_disk_in_any_writer(tmp_path, failure):
+    """What safetensors and h5py raise on a full disk becomes one error naming the output."""
+    from xner.io import atomic_output
+
+    out = tmp_path / "model"
+    with pytest.raises(XnerError, match=f"{out}: no space left on the device"):
+        with atomic_output(out, directory=True) as tmp:
+            (tmp / "part").write_text("half")
+            raise failure
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_other_write_errors_are_not_called_a_full_disk(tmp_path):
+    from xner.io import atomic_output
+
+    with pytest.raises(PermissionError):
+        with atomic_output(tmp_path / "out") as tmp:
+            tmp.write_text("half")
+            raise PermissionError(errno.EACCES, "Permission denied")
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- stale temporary files of killed jobs ----------------------------------------------------------
 
 
@@ -390,8 +803,8 @@ def test_a_job_that_starts_again_removes_stale_temporaries(tmp_path, capsys, toy
 # --- the workflow's config, before any job ------------------------------------------------------------
 
 
-def workflow_fails(tmp_path, config, *named):
-    result = snakemake(tmp_path, "-n", "--cores", "1", "--configfile", str(config), check=False)
+def workflow_fails(tmp_path, config, *named, targets=()):
+    result = snakemake(tmp_path, "-n", "--cores", "1", *targets, "--configfile", str(config), check=False)
     assert result.returncode != 0
     assert "Traceback" not in result.stdout + result.stderr
     errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
@@ -429,6 +842,27 @@ def test_unknown_encoding_stops_before_any_job(tmp_path, toy_conll):
     workflow_fails(tmp_path, config, "config: data.languages.de.encoding", "latin-9000")
 
 
+@pytest.mark.parametrize(
+    "target, named",
+    [
+        ("results/tables/table3.csv", ["config: multi_source.targets", "table3 needs three languages", "only en, es have data"]),
+        ("results/tables/table5.csv", ["config: multi_source.targets", "table5 needs three languages"]),
+    ],
+)
+def test_multi_source_table_with_two_languages_says_why(tmp_path, toy_conll, target, named):
+    settings = yaml.safe_load((REPO / "tests/tiny_config.yaml").read_text())
+    settings |= {"single_source": {"source": "en", "targets": ["es"]}, "multi_source": {"targets": ["es"]}}
+    config = write_config(tmp_path / "c.yaml", toy_conll, languages=["en", "es"], **settings)
+    workflow_fails(tmp_path, config, *named, targets=[target])
+
+
+def test_single_source_figure_without_targets_says_why(tmp_path, toy_conll):
+    settings = yaml.safe_load((REPO / "tests/tiny_config.yaml").read_text())
+    settings |= {"single_source": {"source": "en", "targets": []}}
+    config = write_config(tmp_path / "c.yaml", toy_conll, **settings)
+    workflow_fails(tmp_path, config, "config: single_source.targets", "figure5 has nothing to build", targets=["results/figures/figure5.png"])
+
+
 def test_unreachable_hub_is_said_up_front(tmp_path, toy_conll, monkeypatch):
     """Not offline, but the hub does not answer: one warning before the plan (it may answer later)."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
@@ -440,9 +874,32 @@ def test_unreachable_hub_is_said_up_front(tmp_path, toy_conll, monkeypatch):
                         "cache and the hub cannot be reached (go online, or give a local folder)"]
 
 
+def hub_config(tmp_path, conll_dir):
+    config = write_config(tmp_path / "c.yaml", tmp_path, encoder="tiny")
+    data = yaml.safe_load(config.read_text())
+    data["data"]["conll_dir"] = conll_dir
+    config.write_text(yaml.safe_dump(data))
+    return config
+
+
+def test_data_folder_that_does_not_exist_stops_before_any_job(tmp_path):
+    """A missing data folder is a mistake, not a request for the hub (whose download may fail)."""
+    config = hub_config(tmp_path, str(tmp_path / "no-such-data"))
+    workflow_fails(tmp_path, config, "config: data.conll_dir", str(tmp_path / "no-such-data"), "does not exist", "null")
+
+
+def test_hub_dataset_offline_is_one_line(tmp_path, capsys):
+    source = json.dumps({"format": "hf", "dataset": "xner-tests/no-such-dataset", "config": "es", "revision": "refs/convert/parquet"})
+    out = tmp_path / "c.json"
+    fails(capsys, ["prepare", "--lang", "es", "--split", "dev", "--source", source, "--labels", ",".join(DEFAULT_LABELS), "--out", out],
+          "hub dataset xner-tests/no-such-dataset/es", "cannot be downloaded", "OfflineModeIsEnabled", "go online")
+    nothing_finished(out)
+
+
 def test_data_from_the_hub_is_stated(tmp_path):
-    """No CoNLL folder: the hub source is said once, and without `datasets` the run stops up front."""
-    config = write_config(tmp_path / "c.yaml", tmp_path / "empty", encoder="tiny")
+    """data.conll_dir null asks for the hub: its source is said once, and without `datasets` the
+    run stops up front."""
+    config = hub_config(tmp_path, None)
     result = snakemake(tmp_path, "-n", "--cores", "1", "--configfile", str(config), check=False)
     assert result.stderr.count("xner: data: en from the hub (eriktks/conll2003") == 1
     import importlib.util

@@ -165,6 +165,8 @@ def test_read_hf_conll_without_datasets(monkeypatch):
 
     from xner.conll import read_hf_conll
 
+    from xner.errors import XnerError
+
     monkeypatch.setitem(sys.modules, "datasets", None)  # makes `import datasets` fail
-    with pytest.raises(ImportError, match="needs the 'datasets' package"):
+    with pytest.raises(XnerError, match="hub dataset conll2002/es: reading the hub needs the 'datasets' package"):
         read_hf_conll("conll2002", "es", "train", "refs/convert/parquet")

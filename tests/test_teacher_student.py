@@ -188,7 +188,7 @@ def test_tag_raw_text_to_conll_and_json_lines(student, tmp_path, monkeypatch, ca
             assert 0 < e["probability"] <= 1
     # CoNLL in (first column only) from stdin, CoNLL out to stdout: the same tags.
     conll_in = "-DOCSTART- -X- O\n\nJan X B-PER\ntrabaja X O\npara X O\nEFE X B-ORG\n"
-    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(conll_in))
+    monkeypatch.setattr("sys.stdin", __import__("io").TextIOWrapper(__import__("io").BytesIO(conll_in.encode())))
     main(["tag", "--model", str(student), "--input-format", "conll", "--max-length", "16", "--device", "cpu"])
     rows = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
     assert [r[0] for r in rows] == ["Jan", "trabaja", "para", "EFE"]

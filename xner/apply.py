@@ -3,7 +3,6 @@
 import json
 from pathlib import Path
 
-from .checks import check_model_source
 from .corpus import read_corpus_tokens
 from .device import resolve_device
 from .model import load_model, model_fingerprint
@@ -23,7 +22,6 @@ def predict_corpora(model_dir, corpus_outputs, max_length, batch_size, device="a
     about 8 s, two thirds of predicting a 500-sentence dev set (README: Training throughput)."""
     # Tokens only, so gold tags never reach soft labels; every corpus is checked before the model loads.
     corpora = [(read_corpus_tokens(path), path, out) for path, out in corpus_outputs]
-    check_model_source(model_dir, "--model")
     model, tokenizer, label_names = load_model(model_dir)
     device = resolve_device(device)
     model_attrs = {"source_model": str(model_dir), "source_model_sha256": model_fingerprint(model_dir), "encoder": trained_from(model_dir)}

@@ -38,6 +38,10 @@ non_negative_float = _number(float, lambda v: 0 <= v < float("inf"), "a finite n
 fraction = _number(float, lambda v: 0 <= v <= 1, "between 0 and 1")
 # A window holds the encoder's two special tokens ([CLS] ... [SEP], <s> ... </s>) and at least one sub-word.
 window_length = _number(int, lambda v: v >= 3, ">= 3 (two special tokens and one sub-word)")
+# The tiny test encoder has two attention heads, which split the hidden size evenly.
+even_positive_int = _number(int, lambda v: v >= 2 and v % 2 == 0, "an even number >= 2")
+# Every number of every sub-command is parsed by one of these (tests/test_bad_inputs.py checks it).
+NUMBER_TYPES = (positive_int, non_negative_int, positive_float, non_negative_float, fraction, window_length, even_positive_int)
 
 
 # --- files ---------------------------------------------------------------------------------------
@@ -122,6 +126,45 @@ def check_model_source(name: str, key: str) -> str:
     if not hub_reachable():
         raise HubUnreachable(key, f"hub model {name} is not in the local cache and the hub cannot be reached", "go online, or give a local folder")
     return "hub id"
+
+
+TRAINED = "give a folder written by `xner train-teacher` or `xner train-student`"
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt")
+
+
+def check_trained_model(name: str, key: str) -> str:
+    """`name` is a trained NER model: what `check_model_source` asks, and for a local folder also
+    its weights, its tokenizer, a token-classification head and entity labels (see `check_ner_config`).
+    A hub id is checked for the head and labels once its config is loaded (xner.model.load_model)."""
+    how = check_model_source(name, key)
+    folder = Path(name).expanduser()
+    if not folder.is_dir():
+        return how
+    if not any((folder / f).is_file() for f in WEIGHT_FILES):
+        raise XnerError(key, f"folder {name} holds no weights file ({WEIGHT_FILES[0]})", "copy the whole model folder, or train it again")
+    if not any((folder / f).is_file() for f in TOKENIZER_FILES):
+        raise XnerError(key, f"folder {name} holds no tokenizer ({TOKENIZER_FILES[0]})", "copy the whole model folder, or train it again")
+    check_ner_config(read_json(folder / "config.json", "model config"), name, key)
+    return how
+
+
+def check_ner_config(config: dict, name: str, key: str) -> list[str]:
+    """A model config with a token-classification head and BIO entity labels (O, B-TYPE, I-TYPE);
+    returns the label names. A bare pre-trained encoder fails here: its labels are LABEL_0, LABEL_1."""
+    architectures = config.get("architectures") or []
+    if not any(str(a).endswith("ForTokenClassification") for a in architectures):
+        found = ", ".join(map(str, architectures)) or "no architecture"
+        raise XnerError(key, f"{name} is {found}, without a token-classification head: a pre-trained encoder, not a trained NER model", TRAINED)
+    id2label = config.get("id2label") or {}
+    try:
+        labels = [str(id2label[k]) for k in sorted(id2label, key=int)]
+    except (TypeError, ValueError):
+        labels = []
+    entity = all(label == "O" or label[:2] in ("B-", "I-") and len(label) > 2 for label in labels)
+    if "O" not in labels or not entity:
+        raise XnerError(key, f"{name} has labels {labels}, not BIO entity labels with O", TRAINED)
+    return labels
 
 
 # --- the workflow's config, when Snakemake starts ------------------------------------------------

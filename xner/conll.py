@@ -187,13 +187,17 @@ def read_hf_conll(
     Pin revision to a parquet export such as "refs/convert/parquet" so no loading script runs and
     the data cannot change under a fixed config. Needs the optional `datasets` package.
     """
+    where = f"hub dataset {dataset_id}" + (f"/{config_name}" if config_name else "")
+    local = "or put the CoNLL files in the language's data folder"
     try:
         import datasets
     except ImportError:
-        raise ImportError(
-            "reading CoNLL from the Hugging Face hub needs the 'datasets' package: "
-            "pip install 'xner[hub]' (or use a local CoNLL folder: format: conll)"
-        ) from None
-    dataset = datasets.load_dataset(dataset_id, config_name, split=split, revision=revision)
+        raise XnerError(where, "reading the hub needs the 'datasets' package", f"pip install 'xner[hub]', {local}") from None
+    try:
+        dataset = datasets.load_dataset(dataset_id, config_name, split=split, revision=revision)
+    except FileNotFoundError as e:  # datasets' DatasetNotFoundError and missing files of a revision
+        raise XnerError(where, f"not found at revision {revision} ({str(e).splitlines()[0]})", f"check data.languages.<lang>.hub, {local}") from None
+    except (ConnectionError, TimeoutError) as e:  # offline mode, no network, hub down; datasets has retried already
+        raise XnerError(where, f"cannot be downloaded ({str(e).splitlines()[0]})", f"go online (offline mode off) and rerun, {local}") from None
     tag_names = dataset.features["ner_tags"].feature.names
     return sentences_from_records(dataset, tag_names, label_names)

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 import xner
 from xner.device import resolve_device
 from xner.errors import XnerError
-from xner.io import atomic_output
+from xner.io import atomic_output, hdf5_read_error
 
 log = logging.getLogger("xner.embed")
 
@@ -144,7 +144,7 @@ def read_embeddings(path: str | os.PathLike) -> tuple[np.ndarray, dict]:
     except FileNotFoundError:
         raise XnerError(path, "file does not exist", "check the path") from None
     except (OSError, KeyError) as e:
-        raise XnerError(path, f"not a readable embeddings file ({str(e).splitlines()[0]})", "delete it and rerun `xner embed`") from None
+        raise hdf5_read_error(path, e, "embeddings file", "delete it and rerun `xner embed`") from None
     if array.ndim != 2 or not np.isfinite(array).all():
         raise XnerError(path, f"embeddings must be a finite [N, d] array, got shape {array.shape}", "delete it and rerun `xner embed`")
     return array, attrs

@@ -8,9 +8,12 @@ XNER_DEBUG=1) shows one for expected failures too.
 import argparse
 import contextlib
 import os
+import signal
 import sys
 
 EXIT_STATUS = 2  # argparse's status for a bad command line; the same for bad files
+# What a shell reports for a process ended by SIGINT (Ctrl-C) or SIGPIPE (a reader such as `head` gone).
+SIGINT_STATUS, SIGPIPE_STATUS = 128 + signal.SIGINT, 128 + signal.SIGPIPE
 
 
 class XnerError(ValueError):
@@ -27,9 +30,23 @@ def debug_requested(flag: bool = False) -> bool:
 
 @contextlib.contextmanager
 def reported(prog: str, debug: bool = False):
-    """Turn an XnerError, or an OSError about a named file, into one line on stderr and exit 2."""
+    """Turn an XnerError, or an OSError about a named file, into one line on stderr and exit 2.
+
+    Ctrl-C and a closed output pipe end quietly, with the status a shell gives those signals;
+    outputs are atomic (xner.io), so neither leaves a file that looks finished."""
     try:
         yield
+    except KeyboardInterrupt:
+        if debug_requested(debug):
+            raise
+        print(f"{prog}: interrupted", file=sys.stderr)
+        raise SystemExit(SIGINT_STATUS) from None
+    except BrokenPipeError:
+        if debug_requested(debug):
+            raise
+        # Python would flush stdout once more at exit and report the broken pipe again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(SIGPIPE_STATUS) from None
     except XnerError as e:
         if debug_requested(debug):
             raise

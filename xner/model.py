@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForTokenClassification, AutoTokenizer
 
+from .checks import check_ner_config, check_trained_model
 from .errors import XnerError
 from .modelcard import write_model_card
 
@@ -25,9 +26,12 @@ def new_model(encoder: str, label_names: list[str], dropout: float = 0.1):
     )
 
 
-def load_model(folder: str | Path):
+def load_model(folder: str | Path, key: str = "--model"):
+    """A trained NER model, its tokenizer and label names; anything else is an XnerError naming `key`."""
+    check_trained_model(str(folder), key)
     model = AutoModelForTokenClassification.from_pretrained(folder)
     tokenizer = AutoTokenizer.from_pretrained(folder)
+    check_ner_config(model.config.to_dict(), str(folder), key)  # a hub model's config, now loaded
     return model, tokenizer, label_names_of(model)
 
 

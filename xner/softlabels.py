@@ -17,7 +17,7 @@ import numpy as np
 
 from . import __version__
 from .errors import XnerError
-from .io import atomic_output, tokens_sha256
+from .io import atomic_output, hdf5_read_error, tokens_sha256
 
 FORMAT = "xner-word-probs/1"
 CHUNK_ROWS = 8192
@@ -87,7 +87,7 @@ class WordProbs:
         except FileNotFoundError:
             raise XnerError(self.path, "file does not exist", "check the path") from None
         except (OSError, KeyError) as e:
-            raise XnerError(self.path, f"not a readable HDF5 word-probability file ({str(e).splitlines()[0]})", REMAKE) from None
+            raise hdf5_read_error(self.path, e, "HDF5 word-probability file", REMAKE) from None
         self.label_names = list(self.attrs.get("label_names", []))
         self._check_contract()
         if for_corpus is not None:

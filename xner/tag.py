@@ -7,13 +7,14 @@ windows and stitched back, as in every other stage (xner.features).
 
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 from seqeval.metrics.sequence_labeling import get_entities
 
+from .checks import check_trained_model
 from .device import resolve_device
 from .errors import XnerError
+from .io import atomic_output
 from .model import load_model
 from .predict import predict_blocks
 
@@ -78,31 +79,42 @@ def tag_sentences(model_dir, sentences, max_length=128, batch_size=64, device="a
             }
 
 
-@contextmanager
-def _open(path, mode):
-    if path == "-":
-        yield sys.stdin if "r" in mode else sys.stdout
-    else:
-        with open(path, mode, encoding="utf-8") as f:
-            yield f
+def read_lines(source) -> list[str]:
+    """The lines of a UTF-8 text file, or of stdin for -; text that is not UTF-8 is an XnerError
+    naming the file, line and byte offset."""
+    data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff").splitlines()
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        where = f"{'stdin' if source == '-' else source}:{line}"
+        raise XnerError(where, f"byte {e.start} is not UTF-8", "convert the text to UTF-8, e.g. iconv -f latin1 -t utf-8") from None
+
+
+def write_records(f, records, output_format) -> int:
+    n = 0
+    for record in records:
+        n += 1
+        if output_format == "jsonl":
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            for token, tag, p in zip(record["tokens"], record["tags"], record["probabilities"]):
+                f.write(f"{token}\t{tag}\t{p:.4f}\n")
+            f.write("\n")
+    return n
 
 
 def tag_file(model_dir, source="-", out="-", input_format="text", output_format="conll",
              max_length=128, batch_size=64, device="auto", precision="fp32") -> int:
-    """Tag `source` (a path or - for stdin) into `out` (a path or - for stdout); returns the sentences."""
-    if not Path(model_dir, "config.json").exists():
-        raise XnerError(model_dir, "not a model folder (no config.json)", "give a teacher or student folder")
+    """Tag `source` (a path or - for stdin) into `out` (a path or - for stdout); returns the sentences.
+
+    A file output appears only when complete (an interrupted or failed run leaves an earlier one
+    as it was); stdout is written as sentences are tagged, so that a pipe sees them at once."""
+    check_trained_model(str(model_dir), "--model")  # before reading the input, which may be a long stdin
     reader = read_conll_tokens if input_format == "conll" else read_text
-    with _open(source, "r") as f:
-        sentences = list(reader(f))
-    n = 0
-    with _open(out, "w") as f:
-        for record in tag_sentences(model_dir, sentences, max_length, batch_size, device, precision):
-            n += 1
-            if output_format == "jsonl":
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
-            else:
-                for token, tag, p in zip(record["tokens"], record["tags"], record["probabilities"]):
-                    f.write(f"{token}\t{tag}\t{p:.4f}\n")
-                f.write("\n")
-    return n
+    sentences = list(reader(read_lines(source)))
+    records = tag_sentences(model_dir, sentences, max_length, batch_size, device, precision)
+    if out == "-":
+        return write_records(sys.stdout, records, output_format)
+    with atomic_output(out) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        return write_records(f, records, output_format)

@@ -58,17 +58,33 @@ METHODS = ["avg", "sim", "cosine", "l2"]
 SEEDS = [str(s) for s in config["seeds"]]
 
 
+def data_folder(path):
+    """Relative data paths are relative to the workflow's folder, wherever Snakemake runs."""
+    return None if path is None else Path(os.path.normpath(WORKFLOW_DIR / path))
+
+
+# null: no local data, every language from its hub entry. A folder that does not exist is a
+# mistake (a typo, an unmounted disk), not a request for the hub, whose download may fail later.
+# `snakemake --lint` reads no data, so it lints a clone without the data folder too.
+CONLL_DIR = config["data"]["conll_dir"]
+if (
+    CONLL_DIR is not None
+    and not data_folder(CONLL_DIR).is_dir()
+    and "--lint" not in sys.argv
+):
+    if any("path" not in config["data"]["languages"][l] for l in config["languages"]):
+        stop(
+            f"config: data.conll_dir: folder {data_folder(CONLL_DIR)} does not exist (put "
+            "<lang>/train.txt there, or set data.conll_dir: null to read the languages from the hub)"
+        )
+
+
 def language_source(lang):
     """The data entry `xner prepare` reads for `lang`: a CoNLL folder, else the hub, else None."""
     entry = config["data"]["languages"][lang]
-    # Relative data paths are relative to the workflow's folder, wherever Snakemake runs.
-    folder = Path(
-        os.path.normpath(
-            WORKFLOW_DIR
-            / entry.get("path", os.path.join(config["data"]["conll_dir"], lang))
-        )
-    )
-    if folder.is_dir():
+    default = os.path.join(CONLL_DIR, lang) if CONLL_DIR else None
+    folder = data_folder(entry.get("path", default))
+    if folder is not None and folder.is_dir():
         return {
             "format": "conll",
             "path": str(folder),
@@ -93,10 +109,13 @@ def corpus_source_file(wc):
 LANGS, _read_from = [], []
 for _lang in config["languages"]:
     _source = language_source(_lang)
+    _no_folder = (
+        f"no folder {CONLL_DIR}/{_lang}" if CONLL_DIR else "data.conll_dir is null"
+    )
     if _source is None:
         print(
-            f"xner: no data for {_lang!r}: {config['data']['conll_dir']}/{_lang} does not exist and "
-            f"data.languages.{_lang} names no hub dataset; {_lang!r} is left out of every table.",
+            f"xner: no data for {_lang!r}: {_no_folder} and data.languages.{_lang} names no "
+            f"hub dataset; {_lang!r} is left out of every table.",
             file=sys.stderr,
         )
         continue
@@ -104,7 +123,7 @@ for _lang in config["languages"]:
     _read_from.append(
         f"{_lang} from {_source['path']}"
         if _source["format"] == "conll"
-        else f"{_lang} from the hub ({_source['dataset']}, no folder {config['data']['conll_dir']}/{_lang})"
+        else f"{_lang} from the hub ({_source['dataset']}, {_no_folder})"
     )
 if not LANGS:
     stop("config: data.conll_dir: no language has data (put <lang>/train.txt there)")
@@ -310,8 +329,31 @@ def table_systems(name):
     return systems
 
 
+def nothing_to_build(name):
+    """Why the config leaves `name` (a table or figure5) without a target, as a config error."""
+    if name in ("table3", "table5") or name == "table4" and not SINGLE_TARGETS:
+        if len(LANGS) < 3:
+            return (
+                f"config: multi_source.targets: {name} needs three languages with data (two sources "
+                f"per target), but only {', '.join(LANGS)} have data, so it has nothing to build"
+            )
+        return (
+            f"config: multi_source.targets: none of {config['multi_source']['targets']} has data "
+            f"(languages with data: {', '.join(LANGS)}), so {name} has nothing to build"
+        )
+    if SINGLE_SOURCE not in LANGS:
+        return f"config: single_source.source: {SINGLE_SOURCE} has no data, so {name} has nothing to build"
+    return (
+        f"config: single_source.targets: none of {config['single_source']['targets']} has data "
+        f"and differs from the source {SINGLE_SOURCE}, so {name} has nothing to build"
+    )
+
+
 def table_inputs(name):
     """The metrics files a table is made of."""
+    # A table asked for by name that the config leaves empty: say why, not an empty command.
+    if name not in built_tables():
+        stop(nothing_to_build(name))
     return [
         metrics_path(system, t, seed)
         for system, t in table_systems(name)
@@ -460,6 +502,8 @@ def teacher_files(pattern):
 
 
 def figure5_cases(wc):
+    if not SINGLE_TARGETS:
+        stop(nothing_to_build("figure5"))
     return {
         f"{kind}_{t}_{seed}": f"results/predictions/{system}-{SINGLE_SOURCE}/{t}/seed{seed}/test.h5"
         for t in SINGLE_TARGETS
