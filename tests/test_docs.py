@@ -120,6 +120,29 @@ def link_problems(path, text):
     return problems
 
 
+# A page (and section) that a comment or docstring of the code sends a reader to, named from the
+# repository root: `docs/experiments.md#more-steps`.
+CODE_REFERENCE = re.compile(r"(?<![\w/.-])((?:docs/[\w-]+|README|config/README)\.md)(?:#([\w-]+))?")
+
+
+def code_files():
+    """Configs, package, workflow and benchmark files, whose comments may point into the docs."""
+    patterns = ("config.yaml", "Makefile", "config/*.yaml", "xner/**/*.py", "workflow/Snakefile", "workflow/**/*.smk", "benchmarks/*.py", "benchmarks/*.sh")
+    return sorted({path for pattern in patterns for path in REPO.glob(pattern) if path.is_file()})
+
+
+def code_reference_problems(text):
+    """Pages named in the code that are missing, or whose #anchor is no heading of the page."""
+    problems = []
+    for page, anchor in CODE_REFERENCE.findall(text):
+        path = REPO / page
+        if not path.is_file():
+            problems.append(f"{page}: no such page")
+        elif anchor and anchor not in anchors(path.read_text(encoding="utf-8")):
+            problems.append(f"{page}#{anchor}: no heading with this anchor in {page}")
+    return problems
+
+
 def named_paths(text):
     """Repository paths named in inline code or in the shell blocks."""
     words = []
@@ -323,6 +346,19 @@ def test_every_benchmark_script_is_cited():
     assert uncited == []
 
 
+CODE_WITH_REFERENCES = [path for path in code_files() if CODE_REFERENCE.search(path.read_text(encoding="utf-8"))]
+
+
+def test_code_sends_readers_to_docs_pages():
+    """The research record moved from the README to docs/; comments say where, as page#anchor."""
+    assert any("docs/" in CODE_REFERENCE.search(path.read_text(encoding="utf-8")).group(0) for path in CODE_WITH_REFERENCES)
+
+
+@pytest.mark.parametrize("path", CODE_WITH_REFERENCES, ids=doc_id)
+def test_code_references_to_pages_resolve(path):
+    assert code_reference_problems(path.read_text(encoding="utf-8")) == []
+
+
 def _conll_dir():
     config = yaml.safe_load((REPO / "config.yaml").read_text())
     return (REPO / config["data"]["conll_dir"]).resolve()
@@ -353,6 +389,17 @@ def test_link_check_reports_a_missing_page_and_a_missing_anchor(tmp_path):
     text = "# Page\n\n[ok](other.md#a-section) [self](#page) [gone](missing.md) [bad](other.md#no-such)\n"
     page.write_text(text)
     assert link_problems(page, text) == ["missing.md: no such file", "other.md#no-such: no heading with this anchor in other.md"]
+
+
+def test_code_reference_check_reports_a_missing_page_and_a_missing_anchor():
+    text = (
+        "# measured in docs/experiments.md#more-steps (see README.md#tests)\n"
+        "# docs/no-such-page.md and docs/method.md#no-such-section; model_dir/README.md is a model card\n"
+    )
+    assert code_reference_problems(text) == [
+        "docs/no-such-page.md: no such page",
+        "docs/method.md#no-such-section: no heading with this anchor in docs/method.md",
+    ]
 
 
 def test_anchor_slugs_follow_github():
