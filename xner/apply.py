@@ -19,7 +19,7 @@ def trained_from(model_dir) -> str:
 def predict_corpora(model_dir, corpus_outputs, max_length, batch_size, device="auto", precision="fp32") -> None:
     """Per-word label probabilities of the model in `model_dir` on each (corpus file, output file)
     pair. The model is loaded once: loading torch, transformers and the weights costs a CPU job
-    about 8 s, two thirds of predicting a 500-sentence dev set (README: Training throughput)."""
+    about 8 s, two thirds of predicting a 500-sentence dev set (docs/experiments.md#on-the-amd-epyc-quiet)."""
     # Tokens only, so gold tags never reach soft labels; every corpus is checked before the model loads.
     corpora = [(read_corpus_tokens(path), path, out) for path, out in corpus_outputs]
     model, tokenizer, label_names = load_model(model_dir)

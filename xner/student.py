@@ -84,7 +84,7 @@ def start_from_teachers(model, teachers: list[tuple[str, float]]) -> None:
 
     The teachers are fine-tuned from one pre-trained encoder, so their weights can be averaged
     parameter by parameter; with one teacher the student starts as a copy of it. This skips the
-    fresh linear layer's long stay at "O everywhere" (README: students that converge).
+    fresh linear layer's long stay at "O everywhere" (docs/experiments.md#students-from-the-bare-encoder).
     """
     first, shared_weight, averaged = None, 0.0, {}
     for folder, weight in teachers:

@@ -27,7 +27,7 @@ class TrainSettings:
     epochs: float = 3
     batch_size: int = 32
     lr: float = 5e-5
-    head_lr: float | None = None  # None: same as lr. A fresh head usually wants more (see README)
+    head_lr: float | None = None  # None: same as lr. A fresh head usually wants more (config/cpu-benchmark.yaml)
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     max_grad_norm: float = 1.0

@@ -30,7 +30,8 @@ rule softlabels:
 
 
 # A model's dev and test predictions come from one job: loading torch, transformers and the
-# weights takes a CPU job about 8 s, two thirds of predicting a dev set (README: Training throughput).
+# weights takes a CPU job about 8 s, two thirds of predicting a dev set
+# (docs/experiments.md#on-the-amd-epyc-quiet).
 rule predict_teacher:
     input:
         model="results/teachers/{src}/seed{seed}",
