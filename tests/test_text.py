@@ -99,3 +99,64 @@ def test_wrong_encoding(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(XnerError, match="does not exist"):
         list(read_text_sentences(tmp_path / "nope.txt", "whitespace"))
+
+
+def test_tag_entities_get_character_offsets_in_the_line():
+    """Given tags, as a model would give them: the entity "EFE" is cut from the line without the
+    full stop, a name over an elided apostrophe is one span as written."""
+    import numpy as np
+
+    from xner.tag import entities, read_text
+
+    line = "… según informó la agencia EFE. Vive en l'Hospitalet, dijo O'Neill"
+    [(number, tokens, text, spans)] = read_text([line + "\n"], "punctuation")
+    assert number == 1 and text == line
+    assert tokens == ["…", "según", "informó", "la", "agencia", "EFE", ".", "Vive", "en", "l'", "Hospitalet", ",",
+                      "dijo", "O'", "Neill"]
+    tags = ["O"] * len(tokens)
+    tags[5], tags[10], tags[13], tags[14] = "B-ORG", "B-LOC", "B-PER", "I-PER"
+    labels = ["O", "B-PER", "I-PER", "B-ORG", "B-LOC"]
+    probs = np.full((len(tokens), len(labels)), 0.1)
+    for i, tag in enumerate(tags):
+        probs[i, labels.index(tag)] = 0.6
+    found = entities(tokens, tags, probs, labels, text, spans)
+    assert [(e["type"], e["start"], e["end"], e["char_start"], e["char_end"], e["text"]) for e in found] == [
+        ("ORG", 5, 6, 27, 30, "EFE"), ("LOC", 10, 11, 42, 52, "Hospitalet"), ("PER", 13, 15, 59, 66, "O'Neill"),
+    ]
+    assert all(line[e["char_start"]:e["char_end"]] == e["text"] for e in found)
+    assert [e["probability"] for e in found] == [0.6, 0.6, 0.6]
+
+
+def test_tag_text_with_punctuation_tokenisation(teacher, tmp_path, capsys):
+    """`xner tag --tokenisation punctuation` on text: the words lose their punctuation and every
+    entity's character offsets cut its text out of the original line (the tiny model's entities are
+    whatever it predicts, so the offsets are checked on those)."""
+    import json
+
+    from xner.cli import main
+
+    lines = ["… según informó la agencia EFE.", "", "Pedro Sánchez (PSOE) visitó Castilla-La Mancha, l'Hospitalet y Zürich."]
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    main(["tag", "--model", str(teacher), "--input", str(source), "--output", str(out), "--format", "jsonl",
+          "--tokenisation", "punctuation", "--max-length", "16", "--device", "cpu"])
+    records = [json.loads(row) for row in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["line"] for r in records] == [1, 3]
+    assert records[0]["tokens"] == ["…", "según", "informó", "la", "agencia", "EFE", "."]
+    assert records[1]["tokens"][:5] == ["Pedro", "Sánchez", "(", "PSOE", ")"]
+    assert sum(len(r["entities"]) for r in records) > 0  # the spans below are checked on something
+    for r in records:
+        line = lines[r["line"] - 1]
+        for e in r["entities"]:
+            assert line[e["char_start"]:e["char_end"]] == e["text"]
+            assert e["text"].startswith(r["tokens"][e["start"]]) and e["text"].endswith(r["tokens"][e["end"] - 1])
+    # Whitespace tokenisation (the default) keeps "EFE." as one word.
+    main(["tag", "--model", str(teacher), "--input", str(source), "--output", str(out), "--format", "jsonl",
+          "--max-length", "16", "--device", "cpu"])
+    assert json.loads(out.read_text(encoding="utf-8").splitlines()[0])["tokens"][-1] == "EFE."
+    # CoNLL input is words already.
+    with pytest.raises(SystemExit):
+        main(["tag", "--model", str(teacher), "--input", str(source), "--input-format", "conll",
+              "--tokenisation", "punctuation", "--device", "cpu"])
+    assert "--tokenisation: CoNLL input is split into words already" in capsys.readouterr().err
