@@ -25,8 +25,7 @@ Only entities are returned (no "O" groups); ``ignore_labels`` drops entity types
 
 import numpy as np
 import torch
-from transformers import TokenClassificationPipeline
-from transformers.pipelines.base import Pipeline
+from transformers import Pipeline, TokenClassificationPipeline
 
 from .features import collate, encode
 from .model import label_names_of, word_logits
