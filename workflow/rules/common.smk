@@ -8,6 +8,7 @@ from pathlib import Path
 
 from snakemake.utils import update_config, validate
 
+from xner.adapt import check_adaptations
 from xner.checks import check_config, check_hub_data, read_yaml, schema_error
 from xner.errors import XnerError
 
@@ -114,6 +115,16 @@ try:
 except XnerError as e:
     stop(e)
 
+# Adaptation targets (config `adapt`, workflow/rules/adapt.smk): checked, teachers resolved.
+try:
+    ADAPT, _adapt_warnings = check_adaptations(
+        config, LANGS, lambda path: os.path.normpath(WORKFLOW_DIR / path)
+    )
+except XnerError as e:
+    stop(e)
+for _warning in _adapt_warnings:
+    print(f"xner workflow: warning: {_warning}", file=sys.stderr)
+
 SINGLE_SOURCE = config["single_source"]["source"]
 SINGLE_TARGETS = [
     t for t in config["single_source"]["targets"] if t in LANGS and t != SINGLE_SOURCE
@@ -144,6 +155,8 @@ wildcard_constraints:
     method="|".join(METHODS),
     kind="ts|hl",
     teachers="|".join(LANGS + METHODS),
+    name="|".join(ADAPT),
+    teacher="|".join(sorted({t["name"] for a in ADAPT.values() for t in a["teachers"]})),
 
 
 def sources_of(tgt):
@@ -209,8 +222,8 @@ TEACHER_ENCODER = config["encoder"]
 STUDENT_ENCODER = config["student"]["encoder"] or config["encoder"]
 
 
-def training_flags(section):
-    hp = config[section]
+def training_flags(section, hp=None):
+    hp = hp or config[section]
     flags = [
         f"--epochs {hp['epochs']}",
         f"--batch-size {hp['batch_size']}",
