@@ -82,7 +82,10 @@ def adapt_alpha_flags(wc):
 
 def adapt_teacher_outputs(pattern):
     def inputs(wc):
-        return {t: pattern.format(name=wc.name, teacher=t) for t in adapt_teacher_names(wc.name)}
+        return {
+            t: pattern.format(name=wc.name, teacher=t)
+            for t in adapt_teacher_names(wc.name)
+        }
 
     return inputs
 
@@ -277,7 +280,9 @@ rule adapt_mixture:
         mem_mb=4000,
         runtime=10,
     params:
-        inputs=adapt_inputs_flag("--input", "results/adapt/{name}/softlabels/{teacher}.h5"),
+        inputs=adapt_inputs_flag(
+            "--input", "results/adapt/{name}/softlabels/{teacher}.h5"
+        ),
     shell:
         "xner combine --alpha {input.alpha} {params.inputs} --expect-corpus {input.corpus}"
         " --out {output} 2> {log}"
@@ -306,7 +311,9 @@ rule adapt_student:
     params:
         encoder=encoder_path(STUDENT_ENCODER),
         hyper=adapt_student_flags,
-        teachers=adapt_inputs_flag("--teacher", "results/adapt/{name}/softlabels/{teacher}.h5"),
+        teachers=adapt_inputs_flag(
+            "--teacher", "results/adapt/{name}/softlabels/{teacher}.h5"
+        ),
         seed=lambda wc: ADAPT[wc.name]["seed"],
         runtime=RUNTIME_FLAGS,
     shell:
@@ -368,7 +375,9 @@ use rule adapt_mixture as adapt_predict_ensemble with:
     benchmark:
         "results/benchmarks/adapt/{name}/test/ensemble.tsv"
     params:
-        inputs=adapt_inputs_flag("--input", "results/adapt/{name}/test/teachers/{teacher}.h5"),
+        inputs=adapt_inputs_flag(
+            "--input", "results/adapt/{name}/test/teachers/{teacher}.h5"
+        ),
 
 
 rule adapt_predict_student:
