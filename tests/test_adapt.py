@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import FAST, REPO
-from workflow_helpers import snakemake, write_config
+from workflow_helpers import planned_jobs, snakemake, write_config
 from xner.cli import main
 from xner.corpus import read_corpus_tokens
 from xner.errors import XnerError
@@ -282,3 +282,33 @@ def test_long_line_is_windowed_not_dropped(tmp_path, teacher):
     with h5py.File(tmp_path / "soft.h5") as f:
         assert f["probs"].shape == (20000, len(LABELS))
         assert np.allclose(f["probs"][:].sum(axis=1), 1, atol=1e-3)
+
+
+def test_adapt_example_plans_one_teacher_two_soft_label_files_and_one_student(tmp_path, toy_conll, given_model):
+    """config/adapt-example.yaml with its paths pointed at toy files and a given model made here."""
+    example = yaml.safe_load((REPO / "config/adapt-example.yaml").read_text())
+    entry = example["adapt"]["es"]
+    entry["text"]["path"] = str(toy_conll / "es/train.txt")
+    entry["test"]["path"] = str(toy_conll / "es/test.txt")
+    entry["teachers"][1]["model"] = str(given_model)
+    example["data"]["conll_dir"] = str(toy_conll)
+    config = tmp_path / "example.yaml"
+    config.write_text(yaml.safe_dump(example))
+    jobs = planned_jobs(tmp_path, "--configfile", str(config), "--", "adapt")
+    assert jobs["train_teacher"] == 1 and jobs["adapt_softlabels"] == 2 and jobs["adapt_student"] == 1
+    assert jobs["adapt_predict_teacher"] == 2 and jobs["adapt_scores"] == 1
+    assert "train_student" not in jobs and "adapt_embed_text" not in jobs  # avg needs no embeddings
+
+
+@pytest.mark.slow
+def test_only_given_models_need_no_labelled_data(tmp_path, toy_conll, given_model):
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    text = _raw_text(toy_conll, tmp_path / "ca.txt")
+    adapt = {"ca": {"text": {"format": "text", "path": str(text), "tokenisation": "punctuation"},
+                    "teachers": [{"name": "nl-model", "model": str(given_model)}]}}
+    config = _adapt_config(tmp_path, empty, adapt)
+    run = snakemake(tmp_path, "--cores", "2", "--configfile", str(config), "--", "adapt")
+    assert "no data for 'en'" in run.stderr
+    assert (tmp_path / "results/adapt/ca/student/model.safetensors").is_file()
+    assert not (tmp_path / "results/teachers").exists() and not (tmp_path / "results/corpora").exists()
