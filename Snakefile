@@ -1,6 +1,7 @@
 # xner: zero-resource cross-lingual NER by teacher-student learning (Wu et al., ACL 2020).
 # Targets: results/tables/{direct_transfer,table2,table3,table4,table5}.csv, results/figures/figure5.png,
-# and the report's figures (results/figures/{alpha_*,training_curves,runtimes}.png). After a run,
+# the report's figures (results/figures/{alpha_*,training_curves,runtimes}.png) and each adaptation's
+# student (results/adapt/<name>/student, target `adapt`). After a run,
 # `snakemake --report report.html` (or report.zip) collects tables and figures in one file.
 
 
@@ -21,6 +22,7 @@ include: "workflow/rules/students.smk"
 include: "workflow/rules/similarity.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/adapt.smk"
 
 
 # Jobs of seconds run where Snakemake runs instead of waiting in a cluster queue.
@@ -43,4 +45,4 @@ localrules:
 rule all:
     default_target: True
     input:
-        all_outputs(),
+        all_outputs() + adapt_outputs(),

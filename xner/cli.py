@@ -251,6 +251,57 @@ def build_parser():
     )
     p.add_argument("--out-csv", required=True, help="CSV path")
     p.add_argument("--out-png", required=True, help="PNG path")
+    # Adaptation to a language with raw text only (workflow/rules/adapt.smk, docs/adapt.md).
+    p = command("adapt-text", "read an adaptation's text (plain text, CoNLL token column, hub column) into a tag-free corpus")
+    p.add_argument("--name", required=True, help="the adaptation's (or given teacher's) name, recorded as the corpus's language")
+    p.add_argument("--split", default="text", choices=["text", "source"], help="text: the target's; source: a given model's source text")
+    p.add_argument("--spec", required=True, help="JSON of the text entry in the config")
+    p.add_argument("--labels", required=True, help="comma-separated label names")
+    p.add_argument("--max-sentences", type=positive_int, default=None, help="deterministic subsample (default: all sentences)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the subsample")
+    p.add_argument("--out", required=True, help="corpus JSON path")
+
+    p = command("adapt-test", "read an adaptation's labelled test file into a corpus, for scoring only")
+    p.add_argument("--name", required=True, help="the adaptation's name")
+    p.add_argument("--test", required=True, help="CoNLL file: token first, tag last")
+    p.add_argument("--encoding", default="utf-8", help="its encoding")
+    p.add_argument("--scheme", default="auto", choices=["auto", "bio", "iob1"], help="its tagging scheme")
+    p.add_argument("--labels", required=True, help="comma-separated label names")
+    p.add_argument("--out", required=True, help="corpus JSON path")
+
+    p = command("adapt-predict", "a teacher's word probabilities on corpora, its labels mapped onto the workflow's")
+    p.add_argument("--model", required=True, help="token-classification model folder or hub id")
+    p.add_argument("--revision", default=None, help="hub revision (pinned) of a hub id")
+    p.add_argument("--labels", required=True, help="comma-separated label names of the workflow")
+    p.add_argument("--label-map", default="{}", help="JSON {teacher label or type: workflow label, type or O}")
+    p.add_argument("--origin", default="", help="where the teacher came from, recorded in the output")
+    p.add_argument("--corpus", required=True, action="append", help="corpus JSON; only its tokens are read (repeat, one --out each)")
+    p.add_argument("--out", required=True, action="append", help="word-probability file (.h5) of the --corpus in the same place")
+    _inference_args(p)
+    _runtime_args(p)
+
+    p = command("adapt-student", "train an adaptation's student on its mixture and write its model card")
+    _training_args(p, lr=1e-4)
+    _runtime_args(p)
+    p.add_argument("--name", required=True, help="the adaptation's name")
+    p.add_argument("--softlabels", required=True, help="the mixture (.h5) of the teachers' soft labels")
+    p.add_argument("--corpus", required=True, help="the text's corpus JSON")
+    p.add_argument("--alpha", required=True, help="alpha JSON of the teachers")
+    p.add_argument("--teacher", action="append", required=True, metavar="NAME=SOFT.h5", help="a teacher's soft labels (repeat)")
+    p.add_argument("--loss", default="mse", choices=["mse", "kl"], help="as for train-student")
+    p.add_argument("--temperature", type=positive_float, default=1.0, help="as for train-student")
+    p.add_argument("--init", default="pretrained", choices=["pretrained", "teachers"], help="as for train-student")
+    p.add_argument("--agreement-sentences", type=non_negative_int, default=0, help="as for train-student")
+    p.add_argument("--eval-every", type=positive_int, default=50, help="as for train-student")
+    p.add_argument("--patience", type=positive_int, default=None, help="as for train-student")
+    p.add_argument("--keep-best", action="store_true", help="as for train-student")
+    p.add_argument("--eval-batch-size", type=positive_int, default=64, help="as for train-student")
+
+    p = command("adapt-scores", "scores of an adaptation's systems on its test file, with paired bootstrap against the student")
+    p.add_argument("--gold", required=True, help="test corpus JSON (written by adapt-test)")
+    p.add_argument("--system", action="append", required=True, metavar="NAME=PRED.h5", help="a system's test predictions (repeat)")
+    p.add_argument("--student", default="student", help="which --system is the student")
+    p.add_argument("--out", required=True, help="CSV path; the Markdown goes beside it")
     return parser
 
 
@@ -450,6 +501,60 @@ def cmd_runtimes(a):
     from .plots import runtimes
 
     runtimes(a.benchmarks, _pairs(a.rule, "--rule", "RULE=PATTERN"), a.out_csv, a.out_png)
+
+
+def cmd_adapt_text(a):
+    from .adapt import prepare_text
+
+    prepare_text(_json_option(a.spec, "--spec"), a.name, a.split, a.labels.split(","), a.out, a.max_sentences, a.seed, "--spec")
+
+
+def cmd_adapt_test(a):
+    from .adapt import prepare_test
+
+    prepare_test(a.test, a.encoding, a.scheme, a.labels.split(","), a.name, a.out)
+
+
+def cmd_adapt_predict(a):
+    from .adapt import predict_mapped
+
+    if len(a.corpus) != len(a.out):
+        raise XnerError("--out", f"{len(a.corpus)} --corpus but {len(a.out)} --out", "give one --out after each --corpus")
+    predict_mapped(a.model, a.revision, _json_option(a.label_map, "--label-map"), a.labels.split(","), list(zip(a.corpus, a.out)),
+                   a.max_length, a.batch_size, a.device, a.precision, a.origin)
+
+
+def cmd_adapt_student(a):
+    from .adapt import adapted_student
+    from .corpus import read_corpus_tokens
+    from .device import resolve_device
+    from .softlabels import WordProbs
+    from .student import train_student
+
+    check_model_source(a.encoder, "--encoder")
+    WordProbs(a.softlabels, read_corpus_tokens(a.corpus))  # refuse labels of another text before training
+
+    def train(out_dir):
+        return train_student(
+            a.encoder, a.softlabels, out_dir, _settings(a), False, a.dropout, resolve_device(a.device), a.precision,
+            loss=a.loss, init=a.init, agreement_sentences=a.agreement_sentences, eval_batch_size=a.eval_batch_size,
+            temperature=a.temperature,
+        )
+
+    adapted_student(a.name, a.corpus, a.alpha, _pairs(a.teacher, "--teacher"), a.out, train)
+
+
+def cmd_adapt_scores(a):
+    from .adapt import score_systems
+
+    score_systems(a.gold, _pairs(a.system, "--system"), a.student, a.out)
+
+
+def _json_option(text, option):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise XnerError(option, f"not JSON: {e}", "give the config entry as JSON") from None
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from snakemake.utils import update_config, validate
 
+from xner.adapt import check_adaptations
 from xner.checks import check_config, check_hub_data, read_yaml, schema_error
 from xner.errors import XnerError
 
@@ -125,13 +126,27 @@ for _lang in config["languages"]:
         if _source["format"] == "conll"
         else f"{_lang} from the hub ({_source['dataset']}, {_no_folder})"
     )
-if not LANGS:
+# An adaptation whose teachers are all given models needs no labelled data at all.
+if not LANGS and not config.get("adapt"):
     stop("config: data.conll_dir: no language has data (put <lang>/train.txt there)")
-print(f"xner: data: {'; '.join(_read_from)}", file=sys.stderr)
+print(
+    f"xner: data: {'; '.join(_read_from) or 'none (given models teach the adaptations)'}",
+    file=sys.stderr,
+)
 try:
     check_hub_data([l for l in LANGS if language_source(l)["format"] == "hf"])
 except XnerError as e:
     stop(e)
+
+# Adaptation targets (config `adapt`, workflow/rules/adapt.smk): checked, teachers resolved.
+try:
+    ADAPT, _adapt_warnings = check_adaptations(
+        config, LANGS, lambda path: os.path.normpath(WORKFLOW_DIR / path)
+    )
+except XnerError as e:
+    stop(e)
+for _warning in _adapt_warnings:
+    print(f"xner workflow: warning: {_warning}", file=sys.stderr)
 
 SINGLE_SOURCE = config["single_source"]["source"]
 SINGLE_TARGETS = [
@@ -163,6 +178,8 @@ wildcard_constraints:
     method="|".join(METHODS),
     kind="ts|hl",
     teachers="|".join(LANGS + METHODS),
+    name="|".join(ADAPT),
+    teacher="|".join(sorted({t["name"] for a in ADAPT.values() for t in a["teachers"]})),
 
 
 def sources_of(tgt):
@@ -228,8 +245,8 @@ TEACHER_ENCODER = config["encoder"]
 STUDENT_ENCODER = config["student"]["encoder"] or config["encoder"]
 
 
-def training_flags(section):
-    hp = config[section]
+def training_flags(section, hp=None):
+    hp = hp or config[section]
     flags = [
         f"--epochs {hp['epochs']}",
         f"--batch-size {hp['batch_size']}",
@@ -519,3 +536,134 @@ def figure5_flags():
         for t in SINGLE_TARGETS
         for seed in SEEDS
     )
+
+
+# --- Adaptations (workflow/rules/adapt.smk) ---------------------------------------------------
+
+
+def adapt_teacher(wc):
+    return next(t for t in ADAPT[wc.name]["teachers"] if t["name"] == wc.teacher)
+
+
+def adapt_teacher_names(name):
+    return [t["name"] for t in ADAPT[name]["teachers"]]
+
+
+def adapt_teacher_folder(name, teacher):
+    """A teacher trained here, or a given model: its folder (or hub id)."""
+    if teacher["kind"] == "trained":
+        return f"results/teachers/{teacher['language']}/seed{ADAPT[name]['seed']}"
+    return teacher["model"]
+
+
+def adapt_teacher_model(wc):
+    folder = adapt_teacher_folder(wc.name, adapt_teacher(wc))
+    return [folder] if os.path.isdir(folder) or folder.startswith("results/") else []
+
+
+def adapt_predict_flags(wc):
+    teacher = adapt_teacher(wc)
+    flags = [
+        f"--model {shlex.quote(adapt_teacher_folder(wc.name, teacher))}",
+        f"--label-map {shlex.quote(json.dumps(teacher['labels']))}",
+        f"--origin {shlex.quote(teacher['origin'])}",
+    ]
+    if teacher.get("revision"):
+        flags.append(f"--revision {shlex.quote(teacher['revision'])}")
+    return " ".join(flags)
+
+
+def adapt_text_file(spec):
+    return [spec["path"]] if spec.get("format", "text") != "hf" else []
+
+
+def adapt_subsample(name):
+    cap = ADAPT[name]["max_sentences"]
+    return f"--max-sentences {cap}" if cap else ""
+
+
+def adapt_source_embeddings(name, teacher):
+    if teacher["kind"] == "trained":
+        return f"results/embeddings/{teacher['language']}/train.h5"
+    return f"results/adapt/{name}/embeddings/teachers/{teacher['name']}.h5"
+
+
+def adapt_alpha_inputs(wc):
+    if ADAPT[wc.name]["weighting"] == "avg":
+        return []
+    return [f"results/adapt/{wc.name}/embeddings/text.h5"] + [
+        adapt_source_embeddings(wc.name, t) for t in ADAPT[wc.name]["teachers"]
+    ]
+
+
+def adapt_alpha_flags(wc):
+    plan = ADAPT[wc.name]
+    method = plan["weighting"]
+    if method == "avg":
+        return " ".join(f"--source {t}" for t in adapt_teacher_names(wc.name))
+    flags = [
+        f"--source {t['name']}={adapt_source_embeddings(wc.name, t)}"
+        for t in plan["teachers"]
+    ]
+    flags.append(f"--target-embeddings results/adapt/{wc.name}/embeddings/text.h5")
+    if method == "sim":
+        sim = config["similarity"]
+        flags += [
+            f"--rank {sim['rank']} --gamma {sim['gamma']} --regularizer {sim['regularizer']}",
+            f"--epochs {sim['epochs']} --lr {sim['lr']} --weight-decay {sim['weight_decay']}",
+            f"--batch-size {sim['batch_size']} --seed {plan['seed']} {RUNTIME_FLAGS}",
+        ]
+    return " ".join(flags)
+
+
+def adapt_teacher_outputs(pattern):
+    def inputs(wc):
+        return {
+            t: pattern.format(name=wc.name, teacher=t)
+            for t in adapt_teacher_names(wc.name)
+        }
+
+    return inputs
+
+
+def adapt_inputs_flag(option, pattern):
+    def flag(wc):
+        return " ".join(
+            f"{option} {t}={pattern.format(name=wc.name, teacher=t)}"
+            for t in adapt_teacher_names(wc.name)
+        )
+
+    return flag
+
+
+def adapt_student_flags(wc):
+    plan = ADAPT[wc.name]
+    hp = dict(config["student"])
+    if plan["agreement_sentences"] is not None:
+        hp["agreement_sentences"] = plan["agreement_sentences"]
+    temperature = hp["temperature"]
+    return training_flags("student", hp) + (
+        f" --temperature {temperature}" if temperature != 1 else ""
+    )
+
+
+def adapt_start_teachers(wc):
+    """With student.init=teachers, the teacher folders the student starts from."""
+    if config["student"]["init"] != "teachers":
+        return []
+    return [
+        f
+        for t in ADAPT[wc.name]["teachers"]
+        for f in [adapt_teacher_folder(wc.name, t)]
+        if os.path.isdir(f) or f.startswith("results/")
+    ]
+
+
+def adapt_outputs():
+    """Per adaptation: its student, and with a test file its scores."""
+    out = []
+    for name, plan in ADAPT.items():
+        out.append(f"results/adapt/{name}/student")
+        if plan.get("test"):
+            out.append(f"results/adapt/{name}/scores.csv")
+    return out
