@@ -264,6 +264,21 @@ def test_encoder_mismatch_under_init_teachers(tmp_path, toy_conll, text_file, ti
     _fails_before_any_job(tmp_path, config, "student.init: teachers", "hidden_size 64 vs 32")
 
 
+def test_init_teachers_takes_the_workflow_labels_in_another_order_but_not_another_set(tmp_path, toy_conll, text_file, tiny_encoder):
+    student = yaml.safe_load((REPO / "tests/tiny_config.yaml").read_text())["student"] | {"init": "teachers"}
+    encoder = json.loads((tiny_encoder / "config.json").read_text())
+    shape = {k: encoder[k] for k in ("hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size")}
+    reordered = _fake_model(tmp_path / "reordered", list(reversed(LABELS)), **shape)
+    config = _adapt_config(tmp_path, toy_conll, {"ca": _entry(text_file, {"name": "m", "model": str(reordered)})},
+                           encoder=str(tiny_encoder), student=student)
+    planned = snakemake(tmp_path, "-n", "--cores", "1", "--configfile", str(config), "--", "adapt", check=False)
+    assert planned.returncode == 0 and "adapt_student" in planned.stdout, planned.stderr[-2000:]
+    no_misc = _fake_model(tmp_path / "no-misc", GIVEN_LABELS, **shape)
+    config = _adapt_config(tmp_path, toy_conll, {"ca": _entry(text_file, {"name": "m", "model": str(no_misc)})},
+                           encoder=str(tiny_encoder), student=student)
+    _fails_before_any_job(tmp_path, config, "student.init: teachers", "not the workflow's")
+
+
 @pytest.mark.parametrize("content, expected", [(b"", "is empty"), (b"\x00\x01binary\x00", "binary"), (b"caf\xe9\n", "is not utf-8")])
 def test_bad_text_file(tmp_path, toy_conll, content, expected):
     text = tmp_path / "ca.txt"
@@ -292,6 +307,7 @@ def test_adapt_example_plans_one_teacher_two_soft_label_files_and_one_student(tm
     entry["test"]["path"] = str(toy_conll / "es/test.txt")
     entry["teachers"][1]["model"] = str(given_model)
     example["data"]["conll_dir"] = str(toy_conll)
+    example["student"]["init"] = "pretrained"  # the toy given model has no MISC: its weights cannot be averaged
     config = tmp_path / "example.yaml"
     config.write_text(yaml.safe_dump(example))
     jobs = planned_jobs(tmp_path, "--configfile", str(config), "--", "adapt")

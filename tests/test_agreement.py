@@ -174,6 +174,50 @@ def test_alpha_weighted_average_of_two_teachers(soft_es, teacher, tiny_encoder, 
             torch.testing.assert_close(v, weights[k] + 0.75)
 
 
+def _relabelled_copy(teacher, out, order):
+    """`teacher` with its labels in `order` (indices into its own labels): labels.json, config.json
+    and the classifier's rows permuted together, so it is the same model."""
+    shutil.copytree(teacher, out)
+    labels = json.loads((teacher / "labels.json").read_text())
+    new_labels = [labels[i] for i in order]
+    (out / "labels.json").write_text(json.dumps(new_labels))
+    config = json.loads((teacher / "config.json").read_text())
+    config["id2label"] = {str(i): name for i, name in enumerate(new_labels)}
+    config["label2id"] = {name: i for i, name in enumerate(new_labels)}
+    (out / "config.json").write_text(json.dumps(config))
+    weights = load_file(teacher / "model.safetensors")
+    index = torch.tensor(order)
+    save_file({k: v.index_select(0, index) if k.startswith("classifier.") else v for k, v in weights.items()}, out / "model.safetensors")
+    return new_labels
+
+
+def test_a_teacher_with_another_label_order_starts_the_same_student(soft_es, teacher, tiny_encoder, tmp_path):
+    from xner.model import new_model
+    from xner.student import start_from_teachers
+
+    labels = json.loads((teacher / "labels.json").read_text())
+    reordered = tmp_path / "reordered"
+    new_labels = _relabelled_copy(teacher, reordered, list(reversed(range(len(labels)))))
+    assert new_labels != labels
+    (reordered / "labels.json").unlink()  # a folder from elsewhere: its order comes from config.json
+    direct, via_reordered = (new_model(str(tiny_encoder), labels) for _ in range(2))
+    start_from_teachers(direct, [(str(teacher), 1.0)])
+    start_from_teachers(via_reordered, [(str(reordered), 1.0)])
+    for k, v in direct.state_dict().items():
+        assert torch.equal(v, via_reordered.state_dict()[k]), k
+
+
+def test_a_teacher_of_another_label_set_is_refused(teacher, tiny_encoder, tmp_path):
+    from xner.errors import XnerError
+    from xner.model import new_model
+    from xner.student import start_from_teachers
+
+    labels = json.loads((teacher / "labels.json").read_text())
+    model = new_model(str(tiny_encoder), labels[:-2] + ["B-GPE", "I-GPE"])
+    with pytest.raises(XnerError, match="are not the soft labels'"):
+        start_from_teachers(model, [(str(teacher), 1.0)])
+
+
 def test_a_missing_teacher_folder_is_named(soft_es, tmp_path):
     import h5py
 

