@@ -30,12 +30,12 @@ class _CurrentStderr:
 
 @pytest.fixture(autouse=True)
 def library_log_streams():
-    """Library loggers (transformers) make their stderr handler once, in whichever test logs first;
+    """Library loggers (transformers, huggingface_hub, datasets) make their stderr handler once, in whichever test logs first;
     under capsys that stream is closed after the test, and a later test's log line would print a
     "Logging error" traceback. Such handlers write to the current stderr instead."""
     import logging
 
-    for name in ("transformers",):
+    for name in ("transformers", "huggingface_hub", "datasets"):
         for handler in logging.getLogger(name).handlers:
             if type(handler) is logging.StreamHandler:
                 handler.stream = _CurrentStderr()

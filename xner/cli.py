@@ -258,7 +258,7 @@ def build_parser():
     p.add_argument("--spec", required=True, help="JSON of the text entry in the config")
     p.add_argument("--labels", required=True, help="comma-separated label names")
     p.add_argument("--max-sentences", type=positive_int, default=None, help="deterministic subsample (default: all sentences)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the subsample")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the subsample")
     p.add_argument("--out", required=True, help="corpus JSON path")
 
     p = command("adapt-test", "read an adaptation's labelled test file into a corpus, for scoring only")
@@ -541,13 +541,13 @@ def cmd_adapt_student(a):
             temperature=a.temperature,
         )
 
-    adapted_student(a.name, a.corpus, a.alpha, _pairs(a.teacher, "--teacher"), a.out, train)
+    adapted_student(a.name, a.corpus, a.alpha, _pairs(a.teacher, "--teacher", "NAME=FILE.h5"), a.out, train)
 
 
 def cmd_adapt_scores(a):
     from .adapt import score_systems
 
-    score_systems(a.gold, _pairs(a.system, "--system"), a.student, a.out)
+    score_systems(a.gold, _pairs(a.system, "--system", "NAME=FILE.h5"), a.student, a.out)
 
 
 def _json_option(text, option):
