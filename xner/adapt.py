@@ -238,7 +238,7 @@ def _last_agreement(history):
 
 def adaptation_card(record: dict, summary: dict) -> str:
     from . import __version__
-    from .modelcard import PAPER
+    from .modelcard import HOW_TO_LOAD, PAPER
 
     text = record["text"]
     lines = [
@@ -247,8 +247,7 @@ def adaptation_card(record: dict, summary: dict) -> str:
         f"# xner student for `{record['name']}`", "",
         f"A named-entity student of the teacher-student method of {PAPER}, trained with xner {__version__}"
         " on the soft labels that the teachers below gave to raw text of the target.",
-        "A standard Hugging Face token-classification folder: `AutoModelForTokenClassification`,"
-        " `pipeline(\"token-classification\")` or `xner tag --model <this folder>` load it.", "",
+        HOW_TO_LOAD, "",
         "**This student never saw target-language gold tags**: the text was read as tokens only,"
         " and its only training input is the teachers' probabilities on those tokens.", "",
         "## Text", "",

@@ -9,6 +9,11 @@ from pathlib import Path
 from . import __version__
 
 PAPER = "Wu et al. (2020), Single-/Multi-Source Cross-Lingual NER via Teacher-Student Learning on Unlabeled Data in Target Language, ACL 2020"
+HOW_TO_LOAD = (
+    "A standard Hugging Face token-classification folder: `AutoModelForTokenClassification` or"
+    " `xner tag --model <this folder>` load it. For entities by words in `transformers`:"
+    " `pipeline(\"token-classification\", model=<this folder>, pipeline_class=xner.hf_pipeline.WordTokenClassificationPipeline)`."
+)
 
 
 def _last(history, key):
@@ -80,8 +85,7 @@ def model_card(summary: dict) -> str:
         f"# xner {role} ({lang})",
         "",
         f"A named-entity {role} of the teacher-student method of {PAPER}, trained with xner {__version__}.",
-        "A standard Hugging Face token-classification folder: `AutoModelForTokenClassification`,"
-        " `pipeline(\"token-classification\")` or `xner tag --model <this folder>` load it.",
+        HOW_TO_LOAD,
         "",
         "## Encoder",
         "",
