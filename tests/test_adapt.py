@@ -325,6 +325,6 @@ def test_only_given_models_need_no_labelled_data(tmp_path, toy_conll, given_mode
                     "teachers": [{"name": "nl-model", "model": str(given_model)}]}}
     config = _adapt_config(tmp_path, empty, adapt)
     run = snakemake(tmp_path, "--cores", "2", "--configfile", str(config), "--", "adapt")
-    assert "no data for 'en'" in run.stderr
+    assert "no folder" in run.stderr and "Traceback" not in run.stderr  # en has no data here, and nothing needs it
     assert (tmp_path / "results/adapt/ca/student/model.safetensors").is_file()
     assert not (tmp_path / "results/teachers").exists() and not (tmp_path / "results/corpora").exists()
