@@ -40,6 +40,12 @@ def test_pairwise_agreement_is_one_for_identical_systems_and_less_otherwise():
     assert len(table) == 3
 
 
+def test_two_systems_without_entities_agree_and_have_no_entity_f1():
+    nothing = [["O"] * len(t) for t in TEXT]
+    row = pairwise_agreement({"a": nothing, "b": [list(t) for t in nothing]}).iloc[0]
+    assert row.word_agreement == 1.0 and np.isnan(row.entity_f1)
+
+
 def test_confidence_histogram_counts_every_word_once():
     rng = np.random.default_rng(0)
     probs = {"a": rng.dirichlet(np.ones(9), size=40), "b": np.eye(9)[rng.integers(0, 9, 40)] * (1 + 1e-7)}

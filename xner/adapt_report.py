@@ -44,6 +44,15 @@ def entity_counts(tags_by_system: dict, types) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def entity_f1(reference, other) -> float:
+    """seqeval's micro F1 (default mode) of `other` against `reference`; NaN where neither holds an
+    entity, since two systems that find nothing agree rather than score 0."""
+    scores = score(reference, other)
+    if not scores["n_gold_entities"] and not scores["n_pred_entities"]:
+        return float("nan")
+    return scores["default"]["f1"]
+
+
 def pairwise_agreement(tags_by_system: dict) -> pd.DataFrame:
     """For each pair of systems: the share of words with the same argmax label, and entity F1 of
     the second against the first as reference (micro F1 is the same either way round)."""
@@ -55,7 +64,7 @@ def pairwise_agreement(tags_by_system: dict) -> pd.DataFrame:
             same = sum(x == y for s, t in zip(a, b) for x, y in zip(s, t))
             rows.append({
                 "reference": first, "other": second, "word_agreement": same / words if words else float("nan"),
-                "entity_f1": score(a, b)["default"]["f1"],
+                "entity_f1": entity_f1(a, b),
             })
     return pd.DataFrame(rows, columns=["reference", "other", "word_agreement", "entity_f1"])
 
@@ -207,19 +216,21 @@ def write_report(name, corpus_path, teachers: dict, mixture, student_probs, stud
         "## Agreement of the student with the mixture during training", "",
     ]
     if len(held) and len(curve):
-        f1 = score([tags[MIXTURE][i] for i in held], [tags[STUDENT][i] for i in held])["default"]["f1"]
+        f1 = entity_f1([tags[MIXTURE][i] for i in held], [tags[STUDENT][i] for i in held])
         lines += [
             f"Measured on {len(held)} held-out soft-labelled sentences the student never trained on: entity agreement is"
             " the share of the words the mixture calls an entity where the student's argmax is the same label."
             f" Entity F1 of the finished student against the mixture's argmax tags there: **{f1:.4f}** (seqeval, default mode).", "",
             "![agreement curve](agreement.png)", "", _markdown(curve),
         ]
+        if curve["entity_agreement"].isna().any():
+            lines += ["nan: the mixture's argmax marks no word of the agreement set as an entity there, so entity agreement is undefined.", ""]
     else:
         lines += ["No agreement set was held out (agreement_sentences: 0), so no curve was measured.", ""]
     lines += [
         "## How often the systems agree on the text", "",
         "Word agreement: share of words with the same argmax label; entity F1: seqeval (default mode) of `other`"
-        " against `reference` (micro F1 is the same either way round).", "", _markdown(pairs),
+        " against `reference` (micro F1 is the same either way round); nan where neither finds an entity.", "", _markdown(pairs),
         "## Entities per type", "", "Entities (seqeval, default mode) in the argmax tags of each system over the whole text.", "",
         _markdown(counts),
         "## Confidence", "", "Each word's highest label probability in bins of 0.05: the figure shows the share of the text's words per bin,"
