@@ -173,8 +173,10 @@ def test_soft_labels_of_another_text_are_refused(inputs, capsys):
     other[2][0] = "Neva"
     wrong = _soft_file(inputs[0] / "other.h5", other, TEACHER_TAGS, 0.9)
     out = inputs[0] / "report"
+    out.mkdir()
+    (out / "report.md").write_text("an earlier report")
     _fails_in_one_line(capsys, _args(inputs, out, teachers={"en": wrong, "nl": inputs[2]["nl"]}), str(wrong), "tokens_sha256")
-    assert not out.exists()
+    assert [p.name for p in out.iterdir()] == ["report.md"] and (out / "report.md").read_text() == "an earlier report"
 
 
 @pytest.mark.parametrize("what", ["mixture", "student", "alpha"])

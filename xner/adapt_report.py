@@ -118,7 +118,7 @@ def read_systems(corpus_path, teachers: dict, mixture, student_probs) -> tuple[d
     paths = {**teachers, MIXTURE: mixture, STUDENT: student_probs}
     systems = {name: WordProbs(path, for_corpus=corpus) for name, path in paths.items()}
     labels = systems[MIXTURE].label_names
-    for name, probs in systems.items():
+    for probs in systems.values():
         if probs.label_names != labels:
             raise XnerError(probs.path, f"labels {probs.label_names} differ from the mixture's {labels}", "give files of one label set")
     return header, systems
