@@ -313,6 +313,7 @@ def test_adapt_example_plans_one_teacher_two_soft_label_files_and_one_student(tm
     jobs = planned_jobs(tmp_path, "--configfile", str(config), "--", "adapt")
     assert jobs["train_teacher"] == 1 and jobs["adapt_softlabels"] == 2 and jobs["adapt_student"] == 1
     assert jobs["adapt_predict_teacher"] == 2 and jobs["adapt_scores"] == 1
+    assert jobs["adapt_student_on_text"] == 1 and jobs["adapt_report"] == 1  # the label-free report
     assert "train_student" not in jobs and "adapt_embed_text" not in jobs  # avg needs no embeddings
 
 

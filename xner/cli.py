@@ -302,6 +302,18 @@ def build_parser():
     p.add_argument("--system", action="append", required=True, metavar="NAME=PRED.h5", help="a system's test predictions (repeat)")
     p.add_argument("--student", default="student", help="which --system is the student")
     p.add_argument("--out", required=True, help="CSV path; the Markdown goes beside it")
+
+    p = command("adapt-report", "an adaptation's label-free report: agreement, entity counts, confidence, tagged examples")
+    p.add_argument("--name", required=True, help="the adaptation's name")
+    p.add_argument("--corpus", required=True, help="the text's corpus JSON (tokens only)")
+    p.add_argument("--teacher", action="append", required=True, metavar="NAME=SOFT.h5", help="a teacher's soft labels on the text (repeat)")
+    p.add_argument("--mixture", required=True, help="the teachers' mixture (.h5) on the text")
+    p.add_argument("--student-probs", required=True, metavar="PRED.h5", help="the student's predictions (.h5) on the text")
+    p.add_argument("--student", required=True, help="the student folder (its training_summary.json holds the agreement set)")
+    p.add_argument("--alpha", required=True, help="alpha JSON of the teachers")
+    p.add_argument("--examples", type=positive_int, default=20, help="example sentences shown tagged")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the choice of examples")
+    p.add_argument("--out", required=True, help="report folder: report.md and its PNG figures")
     return parser
 
 
@@ -548,6 +560,13 @@ def cmd_adapt_scores(a):
     from .adapt import score_systems
 
     score_systems(a.gold, _pairs(a.system, "--system", "NAME=FILE.h5"), a.student, a.out)
+
+
+def cmd_adapt_report(a):
+    from .adapt_report import write_report
+
+    write_report(a.name, a.corpus, _pairs(a.teacher, "--teacher", "NAME=SOFT.h5"), a.mixture, a.student_probs, a.student,
+                 a.alpha, a.out, a.examples, a.seed)
 
 
 def _json_option(text, option):

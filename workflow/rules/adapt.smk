@@ -307,6 +307,56 @@ rule adapt_scores:
         " && cat {output.md} >&2"
 
 
+# --- The report: from the text alone, no test file needed. -----------------------------------
+
+
+# The student's own predictions on the text, for the report beside its teachers' soft labels.
+use rule adapt_predict_student as adapt_student_on_text with:
+    input:
+        model="results/adapt/{name}/student",
+        corpus="results/adapt/{name}/text.json",
+        code=PREDICT_CODE,
+    output:
+        "results/adapt/{name}/student_on_text.h5",
+    log:
+        "results/logs/adapt/{name}/student_on_text.log",
+    benchmark:
+        "results/benchmarks/adapt/{name}/student_on_text.tsv"
+
+
+# What the student and its teachers believe about the text, with no gold: agreement curve, how
+# often the systems agree, entities per type, confidence, tagged examples (docs/adapt.md).
+rule adapt_report:
+    input:
+        unpack(adapt_teacher_outputs("results/adapt/{name}/softlabels/{teacher}.h5")),
+        mixture="results/adapt/{name}/mixture.h5",
+        student_probs="results/adapt/{name}/student_on_text.h5",
+        student="results/adapt/{name}/student",
+        alpha="results/adapt/{name}/alpha.json",
+        corpus="results/adapt/{name}/text.json",
+        code=code("adapt_report"),
+    output:
+        directory("results/adapt/{name}/report"),
+    log:
+        "results/logs/adapt/{name}/report.log",
+    benchmark:
+        "results/benchmarks/adapt/{name}/report.tsv"
+    conda:
+        "../../envs/xner.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        teachers=adapt_inputs_flag(
+            "--teacher", "results/adapt/{name}/softlabels/{teacher}.h5"
+        ),
+        seed=lambda wc: ADAPT[wc.name]["seed"],
+    shell:
+        "xner adapt-report --name {wildcards.name} --corpus {input.corpus} {params.teachers}"
+        " --mixture {input.mixture} --student-probs {input.student_probs} --student {input.student}"
+        " --alpha {input.alpha} --seed {params.seed} --out {output} 2> {log}"
+
+
 rule adapt:
     input:
         adapt_outputs(),

@@ -660,10 +660,10 @@ def adapt_start_teachers(wc):
 
 
 def adapt_outputs():
-    """Per adaptation: its student, and with a test file its scores."""
+    """Per adaptation: its student and its report, and with a test file its scores."""
     out = []
     for name, plan in ADAPT.items():
-        out.append(f"results/adapt/{name}/student")
+        out += [f"results/adapt/{name}/student", f"results/adapt/{name}/report"]
         if plan.get("test"):
             out.append(f"results/adapt/{name}/scores.csv")
     return out
