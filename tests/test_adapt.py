@@ -101,6 +101,28 @@ def test_soft_labels_do_not_depend_on_the_tag_column(tmp_path, toy_conll, teache
     assert np.array_equal(*outputs)
 
 
+def test_scores_refuse_predictions_of_other_tokens_than_the_test_file(tmp_path, toy_conll, teacher, capsys):
+    """A test file scores only predictions made on its own tokens: predictions on the adaptation's
+    text, or on another test file, are one error line naming the prediction file; nothing is written."""
+    labels = ",".join(LABELS)
+    main(["adapt-test", "--name", "ca", "--test", str(toy_conll / "es/test.txt"), "--labels", labels, "--out", str(tmp_path / "gold.json")])
+    main(["adapt-test", "--name", "ca", "--test", str(toy_conll / "es/dev.txt"), "--labels", labels, "--out", str(tmp_path / "other.json")])
+    main(["adapt-text", "--name", "ca", "--spec", json.dumps({"format": "conll", "path": str(toy_conll / "es/train.txt")}),
+          "--labels", labels, "--out", str(tmp_path / "text.json")])
+    for corpus in ("gold", "other", "text"):
+        main(["adapt-predict", "--model", str(teacher), "--labels", labels, "--corpus", str(tmp_path / f"{corpus}.json"),
+              "--out", str(tmp_path / f"on-{corpus}.h5"), "--max-length", "32", "--device", "cpu"])
+    for wrong, named in (("on-text.h5", "labels of another text"), ("on-other.h5", "tokens_sha256")):
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_info:
+            main(["adapt-scores", "--gold", str(tmp_path / "gold.json"), "--system", f"en={tmp_path / wrong}",
+                  "--system", f"student={tmp_path / 'on-gold.h5'}", "--student", "student", "--out", str(tmp_path / "scores.csv")])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert exit_info.value.code == 2 and "Traceback" not in "\n".join(err)
+        assert wrong in err[-1] and named in err[-1], err[-1]
+        assert not (tmp_path / "scores.csv").exists()
+
+
 def test_plain_text_is_split_with_the_chosen_tokenisation(tmp_path):
     text = tmp_path / "ca.txt"
     text.write_text("Segons va informar l'agència EFE.\n\n(Madrid) Pere Aragonès, ahir.\n", encoding="utf-8")
