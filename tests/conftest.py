@@ -5,7 +5,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from xner.cli import main
+# huggingface_hub reads HF_HUB_OFFLINE once, when it is first imported, and test modules import it
+# while they are collected, before any fixture runs: offline mode is set here, before them.
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+from xner.cli import main  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 
