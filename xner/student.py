@@ -14,6 +14,7 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoTokenizer
 
+from .adapt import model_labels
 from .agreement import AgreementMonitor, split_agreement_set
 from .errors import XnerError
 from .io import atomic_output
@@ -79,16 +80,6 @@ def teachers_of(soft: WordProbs) -> list[tuple[str, float]]:
     return list(zip(folders, weights))
 
 
-def model_label_names(folder) -> list[str]:
-    """A model folder's label names in the order of its output layer: labels.json, which xner
-    writes, or the id2label of config.json, which every Hugging Face model has."""
-    path = Path(folder) / "labels.json"
-    if path.is_file():
-        return json.loads(path.read_text())
-    id2label = json.loads((Path(folder) / "config.json").read_text())["id2label"]
-    return [id2label[str(i)] for i in range(len(id2label))]
-
-
 def in_label_order(state: dict, labels: list[str], wanted: list[str], folder) -> dict:
     """A teacher's weights with its classifier's rows in the order `wanted`: a model trained with
     the same labels in another order is the same model once its output rows are permuted."""
@@ -112,7 +103,7 @@ def start_from_teachers(model, teachers: list[tuple[str, float]]) -> None:
     """
     first, shared_weight, averaged = None, 0.0, {}
     for folder, weight in teachers:
-        state = in_label_order(load_file(Path(folder) / "model.safetensors"), model_label_names(folder), label_names_of(model), folder)
+        state = in_label_order(load_file(Path(folder) / "model.safetensors"), model_labels(folder, None, folder), label_names_of(model), folder)
         if first is None:
             first = state
         elif state.keys() != first.keys():
