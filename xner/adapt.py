@@ -14,7 +14,7 @@ import json
 import re
 from pathlib import Path
 
-from .checks import read_json
+from .checks import model_labels, read_json
 from .conll import DOCSTART, _decode
 from .corpus import FORMAT, subsample
 from .errors import XnerError
@@ -133,31 +133,6 @@ def prepare_test(path, encoding: str, scheme: str, label_names, lang: str, out) 
 
 
 # --- given models -------------------------------------------------------------------------------
-
-
-def model_labels(model: str, revision: str | None, key: str) -> list[str] | None:
-    """The label names of a token-classification model folder or hub id (None: a hub model not in
-    the local cache, checked when its job loads it). Anything else is one XnerError at `key`."""
-    folder = Path(model).expanduser()
-    if folder.is_dir():
-        config_file = folder / "config.json"
-    else:
-        from huggingface_hub import try_to_load_from_cache
-
-        cached = try_to_load_from_cache(model, "config.json", revision=revision)
-        if not isinstance(cached, str):
-            return None
-        config_file = Path(cached)
-    if not config_file.is_file():
-        raise XnerError(key, f"{model} holds no config.json, so it is not a model", "give a Hugging Face token-classification folder")
-    config = read_json(config_file, "model config")
-    architectures = config.get("architectures") or []
-    if not any(a.endswith("ForTokenClassification") for a in architectures) or "id2label" not in config:
-        raise XnerError(
-            key, f"{model} is not a token-classification model (architectures {architectures or 'none'})",
-            "give a model saved by AutoModelForTokenClassification, e.g. a folder of `xner train-teacher`",
-        )
-    return [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
 
 
 def predict_mapped(model: str, revision: str | None, explicit: dict, label_names, corpus_outputs, max_length, batch_size,

@@ -230,3 +230,28 @@ def check_hub_data(langs: list[str]) -> None:
             f"config: data.languages.{langs[0]}.hub", "the data is read from the hub, which needs the 'datasets' package",
             "pip install 'xner[hub]', or put the CoNLL files in the language's folder",
         )
+
+
+def model_labels(model: str, revision: str | None, key: str) -> list[str] | None:
+    """The label names of a token-classification model folder or hub id (None: a hub model not in
+    the local cache, checked when its job loads it). Anything else is one XnerError at `key`."""
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        config_file = folder / "config.json"
+    else:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(model, "config.json", revision=revision)
+        if not isinstance(cached, str):
+            return None
+        config_file = Path(cached)
+    if not config_file.is_file():
+        raise XnerError(key, f"{model} holds no config.json, so it is not a model", "give a Hugging Face token-classification folder")
+    config = read_json(config_file, "model config")
+    architectures = config.get("architectures") or []
+    if not any(a.endswith("ForTokenClassification") for a in architectures) or "id2label" not in config:
+        raise XnerError(
+            key, f"{model} is not a token-classification model (architectures {architectures or 'none'})",
+            "give a model saved by AutoModelForTokenClassification, e.g. a folder of `xner train-teacher`",
+        )
+    return [config["id2label"][str(i)] for i in range(len(config["id2label"]))]

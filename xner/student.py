@@ -14,8 +14,8 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoTokenizer
 
-from .adapt import model_labels
 from .agreement import AgreementMonitor, split_agreement_set
+from .checks import model_labels
 from .errors import XnerError
 from .io import atomic_output
 from .model import label_names_of, new_model, save_model
