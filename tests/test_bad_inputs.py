@@ -949,7 +949,7 @@ def test_kill_during_soft_labels_then_plain_rerun(finished, tmp_path_factory):
     soft = "results/softlabels/en/es/seed1.h5"
     log = workdir.parent / "killed-run.log"  # a file, not a pipe: a full pipe would stall Snakemake
     with open(log, "w") as out:
-        first = subprocess.Popen(snakemake_command(workdir, "--cores", "1", target, "--configfile", str(config)),
+        first = subprocess.Popen(snakemake_command(workdir, "--cores", "2", target, "--configfile", str(config)),
                                  cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
         try:
             job = []
@@ -965,7 +965,7 @@ def test_kill_during_soft_labels_then_plain_rerun(finished, tmp_path_factory):
             if first.poll() is None:
                 first.kill()
     assert not (workdir / soft).exists()
-    snakemake(workdir, "--cores", "1", target, "--configfile", str(config))  # the README's plain command
+    snakemake(workdir, "--cores", "2", target, "--configfile", str(config))  # the README's plain command
     for produced in (target, "results/tables/table2.md", "results/metrics/student-ts-en/es/seed1.json"):
         assert (workdir / produced).read_bytes() == (run_dir / produced).read_bytes(), produced
     with h5py.File(workdir / soft) as a, h5py.File(run_dir / soft) as b:
