@@ -11,7 +11,11 @@ SEEDS_DIR/tables):
       HL, and Table 4's other differences), per target: the paper's value, each seed's value,
       their mean and a 95 % bootstrap interval, in F1 points (test F1, seqeval default mode);
   provenance.csv
-      per seed: commit, machine, wall time and config, from its manifest.
+      per seed: commit, machine, wall time and config, from its manifest;
+  glance.md
+      the README's "Results at a glance" tables: every Table 4 and 5 system as paper / mean ± sample
+      std, and the headline comparisons as paper / mean [95 % interval]. The README holds them
+      verbatim (tests/test_docs.py checks it), so its figures are this script's.
 
 The interval: a bootstrap that resamples seeds and test sentences together. Each of --resamples
 replicates draws S of the S seeds with replacement and, independently, n of the n test sentences
@@ -284,6 +288,71 @@ def comparisons_markdown(table: pd.DataFrame, origin: pd.DataFrame, resamples: i
     return text + "Seeds (from their manifests):\n\n" + origin.to_markdown(index=False) + "\n"
 
 
+# The README's summary: (row, system, the paper's table and row) and the headline comparisons.
+GLANCE_SYSTEMS = [
+    ("Ours, single source {src} (2, 4)", "student-ts-{src}", "table4", "Ours"),
+    ("HL, single source {src} (4)", "student-hl-{src}", "table4", "HL"),
+    ("MT, teacher {src} alone (4)", "teacher-{src}", "table4", "MT"),
+    ("Ours-avg (3, 4)", "student-ts-avg", "table4", "Ours-avg"),
+    ("HL-avg (4)", "student-hl-avg", "table4", "HL-avg"),
+    ("MT-avg (4)", "mt-avg", "table4", "MT-avg"),
+    ("Ours-sim (3, 4, 5)", "student-ts-sim", "table4", "Ours-sim"),
+    ("HL-sim (4)", "student-hl-sim", "table4", "HL-sim"),
+    ("MT-sim (4)", "mt-sim", "table4", "MT-sim"),
+    ("Ours-cosine (5)", "student-ts-cosine", "table5", "cosine"),
+    ("Ours-ℓ2 (5)", "student-ts-l2", "table5", "l2"),
+]
+GLANCE_COMPARISONS = ["Ours-sim − MT-sim", "Ours-avg − MT-avg", "Ours-sim − Ours-avg", "Ours − HL"]
+
+
+def signed(value: float) -> str:
+    """+0.88 or −0.56, with a true minus sign as the README writes it."""
+    return f"{value:+.2f}".replace("-", "−")
+
+
+def glance_markdown(f1: pd.DataFrame, table: pd.DataFrame, source: str, seeds: list[int]) -> str:
+    """The README's two summary tables: systems (paper, mean ± sample std over seeds) and the
+    headline comparisons (paper, mean [95 % interval] or the mean alone without intervals)."""
+    targets = [t for t in TARGETS if t in set(f1.target)]
+    # The paper's single-source rows have English as the source: for another source they are left blank.
+    paper = {(name, row): dict(zip(TARGETS, values)) for name in ("table4", "table5") for row, values in REPORTED[name]}
+    stats = f1.groupby(["system", "target"]).f1.agg(["mean", "std", "count"])
+    rows = []
+    for label, template, paper_table, paper_row in GLANCE_SYSTEMS:
+        system = template.format(src=source)
+        if not any((system, t) in stats.index for t in targets):
+            continue
+        row = {"system (paper table)": label.format(src=source)}
+        applies = source == "en" or "{src}" not in template
+        for t in targets:
+            reported = paper[paper_table, paper_row].get(t) if applies else None
+            row[f"{t} paper"] = f"{reported:.2f}" if reported is not None else ""
+            if (system, t) in stats.index:
+                mean, std, n = stats.loc[(system, t)]
+                row[f"{t} xner"] = f"{mean:.2f} ± {std:.2f}" if n > 1 else f"{mean:.2f}"
+            else:
+                row[f"{t} xner"] = ""
+        rows.append(row)
+    headline = []
+    for name in GLANCE_COMPARISONS:
+        row = {"comparison (F1 points)": name}
+        for t in targets:
+            found = table[(table.comparison == name) & (table.target == t)]
+            if found.empty:
+                row[f"{t} paper"] = row[f"{t} xner"] = ""
+                continue
+            r = found.iloc[0]
+            row[f"{t} paper"] = signed(r.paper) if pd.notna(r.paper) else ""
+            row[f"{t} xner"] = signed(r["mean"]) + (f" [{signed(r.low)}, {signed(r.high)}]" if "low" in r else "")
+        headline.append(row)
+    shown_seeds = ", ".join(str(s) for s in seeds)
+    # disable_numparse: tabulate would turn "+0.88" into a number and drop its sign.
+    return (f"xner: test F1, mean ± sample std over seeds {shown_seeds} (n = {len(seeds)}); "
+            "comparisons: mean over seeds [95 % interval, seeds and test sentences resampled together].\n\n"
+            + pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True) + "\n\n"
+            + pd.DataFrame(headline).to_markdown(index=False, disable_numparse=True) + "\n")
+
+
 def rebuild(seeds_dir: Path, conll: Path, out: Path, resamples: int = 2000, intervals: bool = True) -> list[Path]:
     manifests = read_seeds(seeds_dir)
     f1 = test_f1(manifests)
@@ -308,7 +377,9 @@ def rebuild(seeds_dir: Path, conll: Path, out: Path, resamples: int = 2000, inte
         written.append(out / f"{name}.csv")
     with atomic_output(out / "comparisons.md") as tmp:
         tmp.write_text(comparisons_markdown(table, origin, resamples if intervals else None), encoding="utf-8")
-    return written + [out / "comparisons.md"]
+    with atomic_output(out / "glance.md") as tmp:
+        tmp.write_text(glance_markdown(f1, table, source, list(manifests)), encoding="utf-8")
+    return written + [out / "comparisons.md", out / "glance.md"]
 
 
 def main(argv=None):

@@ -305,6 +305,31 @@ def test_readme_is_a_guide_of_at_most_350_lines():
     assert lines <= README_MAX_LINES, f"README.md has {lines} lines; move detail into docs/"
 
 
+def markdown_tables(text):
+    """Each table of a markdown text: its block of consecutive lines that start with `|`."""
+    return re.findall(r"(?:^\|.*\n)+", text, re.M)
+
+
+def glance_problems(readme_text, glance_text):
+    """The tables of benchmarks/seed_tables.py's glance.md that README.md does not hold verbatim."""
+    return [f"README.md lacks this table of glance.md: {table.splitlines()[0]}"
+            for table in markdown_tables(glance_text) if table not in readme_text]
+
+
+def test_readme_results_are_the_seed_tables():
+    """The README's results at a glance are benchmarks/seed_tables.py's, as rebuilt from the kept seeds."""
+    glance = REPO / "docs/results/cpu-multi/tables/glance.md"
+    assert len(markdown_tables(glance.read_text(encoding="utf-8"))) == 2
+    assert glance_problems(README.read_text(encoding="utf-8"), glance.read_text(encoding="utf-8")) == []
+
+
+def test_glance_check_reports_a_changed_figure():
+    glance = "intro\n\n| a | b |\n|:--|:--|\n| x | 68.52 |\n\n| c |\n|:--|\n| +0.12 |\n"
+    assert glance_problems("text\n" + glance, glance) == []
+    problems = glance_problems(glance.replace("68.52", "68.53"), glance)
+    assert problems == ["README.md lacks this table of glance.md: | a | b |"]
+
+
 def test_docs_has_its_pages():
     for page in ("method.md", "workflow.md", "results.md", "experiments.md"):
         assert (REPO / "docs" / page).is_file(), page

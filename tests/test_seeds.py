@@ -210,6 +210,16 @@ def test_rebuild_round_trips(run, exported, tmp_path):
     assert (comparisons.low <= comparisons["mean"] + 0.01).all() and (comparisons["mean"] <= comparisons.high + 0.01).all()
     assert "test machine" in (tmp_path / "comparisons.md").read_text()
 
+    glance = (tmp_path / "glance.md").read_text()
+    assert "seeds 1, 2, 3 (n = 3)" in glance
+    values = [f1["student-ts-l2", "de", s] for s in (1, 2, 3)]
+    l2_row = next(line for line in glance.splitlines() if line.startswith("| Ours-ℓ2 (5)"))
+    assert f"| {np.mean(values):.2f} ± {np.std(values, ddof=1):.2f} |" in l2_row.replace("  ", " ")
+    assert l2_row.split("|")[1:4][1].strip() == "77.72"  # the paper's Table 5, es
+    headline = next(line for line in glance.splitlines() if line.startswith("| Ours-sim − MT-sim"))
+    cells = [c.strip() for c in headline.split("|")[1:-1]]
+    assert cells[3] == "+1.09" and cells[4] == seed_tables.signed(row["mean"]) + f" [{seed_tables.signed(row.low)}, {seed_tables.signed(row.high)}]"
+
 
 def test_rebuild_without_gold_is_one_line(run, exported, tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:
