@@ -347,8 +347,9 @@ def glance_markdown(f1: pd.DataFrame, table: pd.DataFrame, source: str, seeds: l
         headline.append(row)
     shown_seeds = ", ".join(str(s) for s in seeds)
     # disable_numparse: tabulate would turn "+0.88" into a number and drop its sign.
+    interval = " [95 % interval, seeds and test sentences resampled together]" if "low" in table.columns else ""
     return (f"xner: test F1, mean ± sample std over seeds {shown_seeds} (n = {len(seeds)}); "
-            "comparisons: mean over seeds [95 % interval, seeds and test sentences resampled together].\n\n"
+            f"comparisons: mean over seeds{interval}.\n\n"
             + pd.DataFrame(rows).to_markdown(index=False, disable_numparse=True) + "\n\n"
             + pd.DataFrame(headline).to_markdown(index=False, disable_numparse=True) + "\n")
 
