@@ -227,12 +227,16 @@ def exported_counts(manifests: dict[int, dict], conll: Path, f1: pd.DataFrame) -
 
 # --- outputs -----------------------------------------------------------------------------------
 
+def paper_value(table: str, row: str, target: str) -> float | None:
+    """The paper's reported F1 of a row of one of its tables on a target; None where it has none."""
+    values = dict(REPORTED[table]).get(row)
+    return dict(zip(TARGETS, values)).get(target) if values else None
+
+
 def paper_difference(system: str, baseline: str, target: str) -> float:
-    reported = {label: dict(zip(TARGETS, values)) for label, values in REPORTED["table4"]}
-    a, b = row_label("table4", system), row_label("table4", baseline)
-    if target not in TARGETS or a not in reported or b not in reported:
-        return float("nan")
-    return round(reported[a][target] - reported[b][target], 2)
+    a = paper_value("table4", row_label("table4", system), target)
+    b = paper_value("table4", row_label("table4", baseline), target)
+    return float("nan") if a is None or b is None else round(a - b, 2)
 
 
 def comparisons(manifests: dict[int, dict], f1: pd.DataFrame, counts: dict | None, resamples: int) -> pd.DataFrame:
@@ -315,7 +319,6 @@ def glance_markdown(f1: pd.DataFrame, table: pd.DataFrame, source: str, seeds: l
     headline comparisons (paper, mean [95 % interval] or the mean alone without intervals)."""
     targets = [t for t in TARGETS if t in set(f1.target)]
     # The paper's single-source rows have English as the source: for another source they are left blank.
-    paper = {(name, row): dict(zip(TARGETS, values)) for name in ("table4", "table5") for row, values in REPORTED[name]}
     stats = f1.groupby(["system", "target"]).f1.agg(["mean", "std", "count"])
     rows = []
     for label, template, paper_table, paper_row in GLANCE_SYSTEMS:
@@ -325,7 +328,7 @@ def glance_markdown(f1: pd.DataFrame, table: pd.DataFrame, source: str, seeds: l
         row = {"system (paper table)": label.format(src=source)}
         applies = source == "en" or "{src}" not in template
         for t in targets:
-            reported = paper[paper_table, paper_row].get(t) if applies else None
+            reported = paper_value(paper_table, paper_row, t) if applies else None
             row[f"{t} paper"] = f"{reported:.2f}" if reported is not None else ""
             if (system, t) in stats.index:
                 mean, std, n = stats.loc[(system, t)]
